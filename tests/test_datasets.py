@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from ecoai_sklearn.datasets import ANOMALY_KINDS, make_industrial_load
+from ecoai_sklearn.datasets import ANOMALY_KINDS, load_series_csv, make_industrial_load
 
 # ---------------------------------------------------------------------------------------------
 # make_industrial_load
@@ -205,3 +205,130 @@ def test_anomaly_kinds_constant():
         "noise",
         "time_shift",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# load_series_csv
+
+CSV = """timestamp,value,label,series_id
+2024-01-01 00:00:00,1.5,0,a
+2024-01-01 00:00:00,10.0,0,b
+2024-01-01 00:15:00,,0,a
+2024-01-01 01:00:00,11.0,1,b
+2024-01-01 00:30:00,-2.25,1,a
+"""
+
+
+def _write(tmp_path, text, name="series.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_load_series_csv_arrays(tmp_path):
+    data = load_series_csv(_write(tmp_path, CSV))
+    assert list(data) == ["a", "b"]
+    a = data["a"]
+    assert a.X.shape == (3, 1) and a.X.dtype == np.float64
+    assert_array_equal(a.X.ravel(), [1.5, np.nan, -2.25])
+    assert_array_equal(a.y, [0, 0, 1])
+    assert a.y.dtype == np.int64
+    assert list(a.timestamps) == list(
+        pd.to_datetime(["2024-01-01 00:00", "2024-01-01 00:15", "2024-01-01 00:30"])
+    )
+    assert a.series_id == "a"
+    assert_array_equal(data["b"].X.ravel(), [10.0, 11.0])
+    assert_array_equal(data["b"].y, [0, 1])
+
+
+def test_load_series_csv_frame_and_selection(tmp_path):
+    path = _write(tmp_path, CSV)
+    frame = load_series_csv(str(path), as_frame=True)
+    assert list(frame.columns) == ["timestamp", "value", "label", "series_id"]
+    assert frame["timestamp"].dtype.kind == "M"
+    assert frame["label"].dtype == np.int64
+    assert frame["series_id"].tolist() == ["a", "b", "a", "b", "a"]
+    assert frame["value"].isna().sum() == 1
+    only_b = load_series_csv(path, series="b")
+    assert list(only_b) == ["b"]
+    both = load_series_csv(path, series=["b", "a"], as_frame=True)
+    assert len(both) == 5
+    with pytest.raises(ValueError, match=r"series \['c'\] not found.*'a', 'b'"):
+        load_series_csv(path, series=["a", "c"])
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("timestamp,value,series_id\n2024-01-01,1,a\n", r"lacks the column\(s\) \['label'\]"),
+        (CSV.replace("-2.25", "abc"), r"line 6: value must be a number.*'abc'"),
+        (CSV.replace("-2.25", "inf"), r"line 6: value must be a finite number"),
+        (CSV.replace("11.0,1", "11.0,2"), r"line 5: label must be 0 or 1, got '2'"),
+        (CSV.replace("11.0,1", "11.0,"), r"line 5: label must be 0 or 1"),
+        (CSV.replace("2024-01-01 00:15:00", "yesterday"), r"line 4: timestamp must be"),
+        (CSV.replace("11.0,1,b", "11.0,1,"), r"line 5: series_id must be a name"),
+    ],
+)
+def test_load_series_csv_bad_content(tmp_path, text, match):
+    with pytest.raises(ValueError, match=match):
+        load_series_csv(_write(tmp_path, text))
+
+
+def test_load_series_csv_order_checks(tmp_path):
+    duplicate = _write(tmp_path, CSV.replace("00:30:00", "00:15:00"), "dup.csv")
+    with pytest.raises(ValueError, match=r"line 6: series 'a' has a duplicate timestamp"):
+        load_series_csv(duplicate)
+    unsorted = _write(tmp_path, CSV.replace("2024-01-01 01:00:00", "2023-12-31 23:00:00"), "u.csv")
+    with pytest.raises(ValueError, match=r"line 5: series 'b' has a timestamp earlier"):
+        load_series_csv(unsorted)
+    # selecting only a clean series does not trip on another series' problem
+    assert list(load_series_csv(duplicate, series="b")) == ["b"]
+    with pytest.warns(UserWarning, match="duplicate timestamp"):
+        data = load_series_csv(duplicate, on_bad_order="warn")
+    assert len(data["a"].y) == 3
+    assert len(load_series_csv(duplicate, on_bad_order="ignore")["a"].y) == 3
+    with pytest.raises(ValueError, match="on_bad_order"):
+        load_series_csv(duplicate, on_bad_order="sort")
+
+
+def test_load_series_csv_does_not_bundle_missing_tokens_with_zero(tmp_path):
+    text = "timestamp,value,label,series_id\n2024-01-01,0,0,a\n2024-01-02,NaN,0,a\n"
+    data = load_series_csv(_write(tmp_path, text))
+    assert_array_equal(data["a"].X.ravel(), [0.0, np.nan])
+
+
+@pytest.mark.shared_data
+def test_load_series_csv_real_files(shared_data_dir):
+    # Expected counts are those of /work/shared/data/README.md.
+    lead = load_series_csv(shared_data_dir / "lead_buildings.csv")
+    assert sorted(lead) == [f"lead:building_{b}" for b in ("1074", "1143", "118", "685")]
+    assert sum(len(b.y) for b in lead.values()) == 35136
+    assert int(np.isnan(lead["lead:building_685"].X).sum()) == 29
+    assert sum(int(np.isnan(b.X).sum()) for b in lead.values()) == 29
+    assert_allclose(np.mean(np.concatenate([b.y for b in lead.values()])), 0.0216, atol=5e-4)
+    step = np.diff(lead["lead:building_118"].timestamps)
+    assert np.all(step == np.timedelta64(1, "h"))
+
+    kpi = load_series_csv(shared_data_dir / "kpi_aiops.csv")
+    (series,) = kpi.values()
+    assert len(series.y) == 8784 and series.y.sum() == 13
+
+    skab = load_series_csv(shared_data_dir / "skab_current.csv", as_frame=True)
+    assert skab["series_id"].nunique() == 17 and len(skab) == 27565
+    free = skab[skab["series_id"] == "skab:anomaly-free/anomaly-free"]
+    assert free["label"].sum() == 0
+
+
+@pytest.mark.shared_data
+def test_load_series_csv_real_nab_has_out_of_order_rows(shared_data_dir):
+    # Two NAB series repeat timestamps (daylight-saving artefacts): strict loading refuses.
+    path = shared_data_dir / "nab.csv"
+    with pytest.raises(ValueError, match="machine_temperature_system_failure"):
+        load_series_csv(path)
+    with pytest.warns(UserWarning):
+        nab = load_series_csv(path, on_bad_order="warn")
+    assert len(nab) == 5
+    assert sum(len(b.y) for b in nab.values()) == 62364
+    assert_allclose(np.mean(np.concatenate([b.y for b in nab.values()])), 0.094, atol=5e-3)
+    taxi = load_series_csv(path, series="nab:realKnownCause/nyc_taxi")
+    assert len(taxi["nab:realKnownCause/nyc_taxi"].y) == 10320

@@ -1,0 +1,184 @@
+"""Loader for the shared labelled CSV format ``timestamp,value,label,series_id``."""
+
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions, validate_params
+
+COLUMNS = ("timestamp", "value", "label", "series_id")
+_MISSING = {"", "nan", "NaN", "NAN", "NA", "N/A", "null", "NULL", "None"}
+
+
+@validate_params(
+    {
+        "path": "no_validation",
+        "series": [str, list, tuple, None],
+        "as_frame": ["boolean"],
+        "on_bad_order": [StrOptions({"raise", "warn", "ignore"})],
+    },
+    prefer_skip_nested_validation=True,
+)
+def load_series_csv(path, *, series=None, as_frame=False, on_bad_order="raise"):
+    """Load labelled series from a CSV file in the shared format.
+
+    The file has the columns ``timestamp,value,label,series_id`` (others are ignored):
+    ``timestamp`` as ``YYYY-MM-DD HH:MM:SS`` (any ISO 8601 form is accepted), ``value`` a
+    float where an empty field (or ``nan``/``NA``) is a missing reading, ``label`` 0 or 1
+    (1 = anomaly), and ``series_id`` the name of the series the row belongs to. Rows of one
+    series must be in strictly increasing time order; series may be interleaved.
+
+    Parameters
+    ----------
+    path : str, path-like or file-like
+        The CSV file.
+    series : str or list of str, default=None
+        Series to load, by ``series_id``; ``None`` loads all of them.
+    as_frame : bool, default=False
+        If True, return one long DataFrame instead of a dict of arrays.
+    on_bad_order : {"raise", "warn", "ignore"}, default="raise"
+        What to do when timestamps of a series are duplicated or go back in time: raise a
+        ValueError, warn and keep the rows in file order, or keep them silently.
+
+    Returns
+    -------
+    data : dict of Bunch or DataFrame
+        If ``as_frame=False``, a dict mapping each ``series_id`` (in order of first
+        appearance) to a :class:`~sklearn.utils.Bunch` with ``X`` (ndarray of shape
+        (n_rows, 1), float64, NaN where missing), ``y`` (ndarray of shape (n_rows,), int64),
+        ``timestamps`` (DatetimeIndex) and ``series_id``. If ``as_frame=True``, a DataFrame
+        with the four columns (``timestamp`` as datetime64, ``value`` float64, ``label``
+        int64), the rows of the selected series in file order.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, a value or timestamp does not parse, a label is not 0 or 1,
+        a value is infinite, a requested series is absent, or (with
+        ``on_bad_order="raise"``) timestamps of a series are duplicated or unsorted. The
+        message names the line of the file.
+
+    Examples
+    --------
+    >>> import io
+    >>> from ecoai_sklearn.datasets import load_series_csv
+    >>> text = '''timestamp,value,label,series_id
+    ... 2024-01-01 00:00:00,1.5,0,a
+    ... 2024-01-01 00:15:00,,0,a
+    ... 2024-01-01 00:00:00,7.0,1,b
+    ... '''
+    >>> data = load_series_csv(io.StringIO(text))
+    >>> list(data)
+    ['a', 'b']
+    >>> data["a"].X.ravel()
+    array([1.5, nan])
+    >>> data["b"].y
+    array([1])
+    >>> load_series_csv(io.StringIO(text), series="b", as_frame=True)["value"].tolist()
+    [7.0]
+    """
+    frame = _read(path)
+    if series is not None:
+        wanted = [series] if isinstance(series, str) else list(series)
+        present = set(frame["series_id"].unique())
+        absent = [s for s in wanted if s not in present]
+        if absent:
+            available = sorted(present)
+            shown = ", ".join(map(repr, available[:10])) + (" ..." if len(available) > 10 else "")
+            raise ValueError(f"series {absent} not found in {_name(path)}; available: {shown}.")
+        frame = frame[frame["series_id"].isin(wanted)]
+    _check_order(frame, on_bad_order, path)
+    if as_frame:
+        return frame.reset_index(drop=True)
+    data = {}
+    for series_id, rows in frame.groupby("series_id", sort=False):
+        data[series_id] = Bunch(
+            X=rows["value"].to_numpy(dtype=np.float64).reshape(-1, 1),
+            y=rows["label"].to_numpy(dtype=np.int64),
+            timestamps=pd.DatetimeIndex(rows["timestamp"], name="timestamp"),
+            series_id=series_id,
+        )
+    return data
+
+
+def _name(path):
+    return repr(os.fspath(path)) if isinstance(path, (str, os.PathLike)) else "the file"
+
+
+def _read(path):
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    missing = [c for c in COLUMNS if c not in raw.columns]
+    if missing:
+        raise ValueError(
+            f"{_name(path)} lacks the column(s) {missing}; expected {','.join(COLUMNS)} "
+            f"(found {','.join(map(str, raw.columns))})."
+        )
+    raw = raw[list(COLUMNS)]
+    # line numbers in messages: the header is line 1
+    line = np.arange(len(raw)) + 2
+
+    text = raw["value"].str.strip()
+    is_missing = text.isin(_MISSING).to_numpy()
+    value = pd.to_numeric(text.mask(is_missing), errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(value) & ~is_missing
+    _fail_at(bad, line, raw["value"], path, "value", "a number (or empty if missing)")
+    _fail_at(np.isinf(value), line, raw["value"], path, "value", "a finite number")
+
+    label = pd.to_numeric(raw["label"].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+    _fail_at(~np.isin(label, (0.0, 1.0)), line, raw["label"], path, "label", "0 or 1")
+
+    timestamp = pd.to_datetime(raw["timestamp"].str.strip(), format="ISO8601", errors="coerce")
+    _fail_at(
+        timestamp.isna().to_numpy(),
+        line,
+        raw["timestamp"],
+        path,
+        "timestamp",
+        "YYYY-MM-DD HH:MM:SS",
+    )
+    series_id = raw["series_id"].str.strip()
+    _fail_at((series_id == "").to_numpy(), line, raw["series_id"], path, "series_id", "a name")
+    return pd.DataFrame(
+        {
+            "timestamp": timestamp,
+            "value": value,
+            "label": label.astype(np.int64),
+            "series_id": series_id,
+        }
+    )
+
+
+def _fail_at(bad, line, column, path, name, expected):
+    if np.any(bad):
+        first = np.flatnonzero(bad)[0]
+        raise ValueError(
+            f"{_name(path)}, line {line[first]}: {name} must be {expected}, got "
+            f"{column.iloc[first]!r} ({int(np.sum(bad))} such row(s))."
+        )
+
+
+def _check_order(frame, on_bad_order, path):
+    if on_bad_order == "ignore" or frame.empty:
+        return
+    step = frame.groupby("series_id", sort=False)["timestamp"].diff()
+    bad = (step <= pd.Timedelta(0)).to_numpy()
+    if not bad.any():
+        return
+    first = frame.index[np.flatnonzero(bad)[0]]
+    row = frame.loc[first]
+    problem = (
+        "a duplicate timestamp"
+        if step.loc[first] == pd.Timedelta(0)
+        else "a timestamp earlier than the previous row"
+    )
+    message = (
+        f"{_name(path)}, line {first + 2}: series {row['series_id']!r} has {problem} "
+        f"({row['timestamp']}); {int(bad.sum())} row(s) do not come after the previous row of "
+        "their series in time. Pass on_bad_order='warn' or 'ignore' to load them "
+        "in file order."
+    )
+    if on_bad_order == "raise":
+        raise ValueError(message)
+    warnings.warn(message, UserWarning, stacklevel=3)
