@@ -115,3 +115,16 @@ def tune_thresholds(D, y, *, weights, fraction, grid, metric, max_sweeps=10):
         if not changed:
             break
     return thresholds, float(score), float(common_score)
+
+
+def tune_ratio_table(D, y, table, *, weights, fraction, metric):
+    """Index of the row of ``table`` (candidate threshold vectors) maximising ``metric``.
+
+    Ties go to the middle maximiser, so that a plateau of equivalent candidates (e.g.
+    ratios whose thresholds are all clipped) resolves to its centre.
+    """
+    needed = fraction - _VOTE_TOL
+    P = np.stack([((D > t) * weights).sum(axis=1) >= needed for t in table])
+    values = _evaluate(P, y, metric)
+    winners = np.flatnonzero(values >= np.max(values) - 1e-12)
+    return int(winners[winners.size // 2]), float(np.max(values))

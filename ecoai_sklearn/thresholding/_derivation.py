@@ -56,7 +56,7 @@ def normalize_shares(shares, name="expected_shares"):
     prefer_skip_nested_validation=True,
 )
 def weighted_ratio_thresholds(
-    shares, expected_ratio=0.01, *, share_power=1.0, tail="both", bounds=(1.5, 6.0)
+    shares, expected_ratio=0.0027, *, share_power=1.0, tail="both", bounds=(1.5, 6.0)
 ):
     """Per-column Z thresholds from column shares (weighted-average expected ratio rule).
 
@@ -76,7 +76,7 @@ def weighted_ratio_thresholds(
     ----------
     shares : array-like of shape (n_columns,)
         Positive shares of the columns (rescaled to sum to one).
-    expected_ratio : float, default=0.01
+    expected_ratio : float, default=0.0027
         Share-weighted average fraction of anomalous readings, in (0, 1).
     share_power : float, default=1.0
         Exponent ``g`` >= 0 of the share: 0 gives every column the ratio ``c`` (one global

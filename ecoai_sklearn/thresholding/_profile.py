@@ -62,7 +62,25 @@ def location_scale(X, *, robust):
     return location, scale
 
 
-def fit_profile(X, positions, *, n_slots, n_groups, robust, min_samples):
+def _window_rows(order, starts, slot, h, n_slots, group):
+    """Training rows in the slots ``slot - h .. slot + h`` (circular) of a day group."""
+    slots = np.unique((slot + np.arange(-h, h + 1)) % n_slots) + group * n_slots
+    return np.concatenate([order[starts[p] : starts[p + 1]] for p in slots])
+
+
+def _location_half_width(group_counts, slot, min_samples):
+    """Smallest half-width whose slots hold ``min_samples`` rows, or -1 if none does."""
+    n_slots = group_counts.shape[0]
+    h, total = 0, group_counts[slot]
+    while total < min_samples and 2 * h + 1 < n_slots:
+        h += 1
+        total += group_counts[(slot + h) % n_slots]
+        if 2 * h < n_slots:  # the slot on the left is not the one just added
+            total += group_counts[(slot - h) % n_slots]
+    return h if total >= min_samples else -1
+
+
+def fit_profile(X, positions, *, n_slots, n_groups, robust, min_samples, scale_window):
     """Location and scale per cycle position, pooling neighbours where data are thin.
 
     Parameters
@@ -76,9 +94,14 @@ def fit_profile(X, positions, *, n_slots, n_groups, robust, min_samples):
     robust : bool
         Median/MAD or mean/std.
     min_samples : int
-        Fewest rows a position's estimate may rest on. A position with fewer rows pools
+        Fewest rows a position's location may rest on. A position with fewer rows pools
         the slots around it (circularly, within its day group), widening one slot on each
         side at a time; if the whole group has fewer rows, it uses all training rows.
+    scale_window : int
+        The scale of a position comes from the residuals ``x - location`` of the rows
+        in at least ``scale_window`` slots on each side (more if the location pooled
+        more): residuals are centred, so pooling them does not mix levels of the cycle,
+        and the scale estimate rests on several times more rows than one slot holds.
 
     Returns
     -------
@@ -86,7 +109,8 @@ def fit_profile(X, positions, *, n_slots, n_groups, robust, min_samples):
         A zero scale (constant data) is replaced by the column's scale over all rows, and
         a column that is constant overall gets scale 1.0 (deviations in its own units).
     half_width : ndarray of shape (n_slots * n_groups,)
-        Slots pooled on each side of each position (0 = the position alone, -1 = all rows).
+        Slots pooled on each side of each position for its location (0 = the position
+        alone, -1 = all training rows).
     """
     n_positions = n_slots * n_groups
     n_features = X.shape[1]
@@ -102,19 +126,23 @@ def fit_profile(X, positions, *, n_slots, n_groups, robust, min_samples):
         group_counts = counts[group * n_slots : (group + 1) * n_slots]
         for slot in range(n_slots):
             position = group * n_slots + slot
-            h, total = 0, group_counts[slot]
-            while total < min_samples and 2 * h + 1 < n_slots:
-                h += 1
-                total += group_counts[(slot + h) % n_slots]
-                if 2 * h < n_slots:  # the slot on the left is not the one just added
-                    total += group_counts[(slot - h) % n_slots]
-            if total < min_samples:
-                location[position], scale[position] = global_location, global_scale
-                half_width[position] = -1
-                continue
-            slots = np.unique((slot + np.arange(-h, h + 1)) % n_slots) + group * n_slots
-            rows = np.concatenate([order[starts[p] : starts[p + 1]] for p in slots])
-            location[position], scale[position] = location_scale(X[rows], robust=robust)
+            h = _location_half_width(group_counts, slot, min_samples)
             half_width[position] = h
+            if h < 0:
+                location[position] = global_location
+            else:
+                rows = _window_rows(order, starts, slot, h, n_slots, group)
+                location[position] = location_scale(X[rows], robust=robust)[0]
+    residuals = X - location[positions]
+    for group in range(n_groups):
+        for slot in range(n_slots):
+            position = group * n_slots + slot
+            h = half_width[position]
+            if h < 0:
+                scale[position] = global_scale
+                continue
+            h = min(max(h, scale_window), n_slots // 2)
+            rows = _window_rows(order, starts, slot, h, n_slots, group)
+            scale[position] = location_scale(residuals[rows], robust=robust)[1]
     scale = np.where(scale > 0, scale, global_scale)
     return location, scale, half_width

@@ -9,7 +9,7 @@ from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
-from ._combine import combine_exceedances, tune_thresholds, vote_rule
+from ._combine import combine_exceedances, tune_ratio_table, tune_thresholds, vote_rule
 from ._derivation import (
     TAILS,
     allocate_ratios,
@@ -24,6 +24,13 @@ from ._profile import cycle_layout, fit_profile, row_positions
 # the most candidates per column, so that wide bounds stay cheap.
 _TUNE_STEP = 0.05
 _TUNE_MAX_CANDIDATES = 401
+# Candidate weighted ratios for ``expected_ratio="tune"``: (first, last, count), log-spaced.
+_RATIO_GRID = (1e-6, 0.5, 121)
+
+
+def _is(value, option):
+    """``value == option`` for a parameter that may also be an array."""
+    return isinstance(value, str) and value == option
 
 
 class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
@@ -54,11 +61,16 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         ``(0.70, 0.20, 0.08, 0.02)``; a dict maps column names to shares. None estimates
         them from the training rows as each column's mean absolute value over the sum
         of these means. Used by ``thresholds="auto"`` and ``vote_weights="shares"``.
-    expected_ratio : float, default=0.01
-        Target share-weighted average fraction of anomalous readings ``c``, in (0, 1):
-        ``sum_k shares_[k] * r_k = c`` where ``r_k`` is column ``k``'s expected ratio.
-        This is a fraction of readings (cells), not of rows: with ``combine="any"`` the
-        fraction of flagged rows is larger.
+    expected_ratio : float or "tune", default=0.0027
+        Target share-weighted average fraction ``c`` of readings beyond their column's
+        threshold, in (0, 1): ``sum_k shares_[k] * r_k = c`` where ``r_k`` is column
+        ``k``'s expected ratio. The default is the two-sided tail of the 3-sigma rule,
+        ``2 Phi(-3)``: columns of equal shares get the classical cut 3.0. This is a
+        fraction of readings (cells), not of rows: with ``combine="any"`` the fraction of
+        flagged rows is larger. ``"tune"`` (with ``thresholds="auto"``) picks ``c`` on a
+        log grid from 1e-6 to 0.5 to maximise ``metric`` on the labelled training rows:
+        one parameter fitted, the derived ratios between columns kept. See
+        ``expected_ratio_``.
     share_power : float, default=1.0
         Exponent ``g`` >= 0 in ``r_k`` proportional to ``shares_[k] ** -g``. 0 gives every
         column the same ratio (one global cut), 1 an equal part of the weighted budget.
@@ -91,6 +103,12 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         position with fewer rows pools its neighbouring slots (circularly within its day
         group, one more slot on each side at a time); if its whole group has fewer rows,
         it uses all training rows. See ``pooled_half_width_``.
+    scale_window : int, default=2
+        With ``period``, a position's scale comes from the residuals (reading minus its
+        position's location) of the ``scale_window`` slots on each side as well: the
+        residuals are centred, so pooling does not mix levels of the cycle, and the
+        scale rests on ``2 * scale_window + 1`` times more rows, which keeps noisy
+        scales from inflating the Z tails. 0 uses the position alone.
     combine : {"any", "all"} or float in (0, 1], default="any"
         How columns combine into one decision per row. ``"any"``: the row is an outlier
         when any column exceeds its threshold. A float ``q``: a weighted vote, the row
@@ -116,6 +134,9 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         reference distribution (``reference="empirical"``: measured on the normal
         training rows). With ``thresholds="auto"`` and no clipping, the ratios ``r_k``
         of the Notes.
+    expected_ratio_ : float or None
+        The weighted ratio ``c`` used by ``thresholds="auto"`` (given or tuned); None
+        for given or tuned thresholds.
     shares_ : ndarray of shape (n_features,)
         Column shares used (given and rescaled, or estimated).
     location_ : ndarray of shape (n_positions, n_features)
@@ -153,9 +174,12 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
 
     **Derivation of the thresholds (``thresholds="auto"``).** Let ``s_k`` be the
     shares (``sum s_k = 1``) and ``c = expected_ratio`` the weighted-average expected
-    ratio: the fraction of anomalous readings when a reading of column ``k`` weighs
-    ``s_k`` (its part of the total load), ``c = sum_k s_k r_k``. Two assumptions fix how
-    the ratios ``r_k`` depend on the shares:
+    ratio: the fraction of readings beyond their thresholds when a reading of column
+    ``k`` weighs ``s_k`` (its part of the total load), ``c = sum_k s_k r_k``. As in
+    weighted multiple testing, where each test gets a part of the error budget in
+    proportion to a prior weight and the weights' average is fixed [3]_, the budget goes
+    to the columns in proportion to their expected ratio of anomalous readings. Two
+    assumptions fix how that ratio depends on the share:
 
     1. a column's noise scale is proportional to its level, ``sigma_k ~ s_k`` (constant
        coefficient of variation across categories);
@@ -164,23 +188,28 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
 
     A disturbance is visible at a fixed Z level ``z*`` in column ``k`` when
     ``|delta| > z* sigma_k``, with probability proportional to ``s_k**-g``: the same
-    event is relatively larger in a small category. Hence ``r_k ~ s_k**-g``, and
-    normalising the weighted average gives::
+    event is relatively larger in a small category, so small categories hold a larger
+    ratio of detectable anomalous readings. Hence ``r_k ~ s_k**-g``, and fixing the
+    weighted average gives::
 
         r_k = c * s_k**(-g) / sum_j s_j**(1 - g)
 
     For ``g = 1``, ``s_k r_k = c / K`` for all ``K`` columns: each column receives an
-    equal part of the weighted budget, the share-weighted form of the Bonferroni split,
-    like weighted multiple testing where per-test levels follow prior weights whose
-    average is fixed [3]_. ``g = 0`` gives one global ratio ``r_k = c``. Each column's
-    threshold is the ``1 - r_k`` quantile of ``d_k`` under the reference distribution,
-    ``Phi^-1(1 - r_k / 2)`` for a two-sided Gaussian and ``Phi^-1(1 - r_k)`` for one
-    tail, clipped to ``threshold_bounds`` (the clip changes ``expected_ratios_``).
-    Small-share columns thus get lower cuts. With shares ``(0.70, 0.20, 0.08, 0.02)``
-    and ``c = 0.0076`` the Gaussian thresholds are 3.00, 2.59, 2.26 and 1.67, against
-    3.0, 3.1, 2.3 and 1.7 reported by the research whose derivation was not
-    published; ``c = 0.01`` gives 2.91, 2.50, 2.15, 1.53. When the ratios of the real
-    data are known from labels, ``thresholds="tune"`` replaces the assumptions.
+    equal part of the weighted budget, the share-weighted form of Bonferroni's split.
+    ``g = 0`` gives one global ratio ``r_k = c``, hence one global cut. Each column's
+    threshold is the ``1 - r_k`` quantile of ``d_k`` under the reference distribution of
+    normal readings: ``Phi^-1(1 - r_k / 2)`` for a two-sided Gaussian, ``Phi^-1(1 - r_k)``
+    for one tail, or the empirical quantile of the training rows (normal rows when ``y``
+    is given; otherwise all rows, so that ``r_k`` then also counts the anomalies of the
+    training data, like IsolationForest's ``contamination``). Thresholds are clipped to
+    ``threshold_bounds`` (the clip changes ``expected_ratios_``). Small-share columns
+    thus get lower cuts. With shares ``(0.70, 0.20, 0.08, 0.02)`` the Gaussian
+    thresholds are 3.30, 2.93, 2.63 and 2.12 for the default ``c = 0.0027``, and 3.00,
+    2.59, 2.26 and 1.67 for ``c = 0.0076``, against 3.0, 3.1, 2.3 and 1.7 reported by
+    the research, whose derivation was not published. When labels are available,
+    ``expected_ratio="tune"`` fits the level ``c`` and keeps the rule's ratios between
+    columns, and ``thresholds="tune"`` fits every column (coordinate ascent from the
+    best common threshold), replacing the assumptions.
 
     **Z scores.** Robust Z is the modified Z score of Iglewicz and Hoaglin [1]_,
     ``(x - median) / (1.4826 MAD)``, the MAD scaled to estimate a Gaussian standard
@@ -219,7 +248,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             dict,
         ],
         "expected_shares": [None, "array-like", dict],
-        "expected_ratio": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "expected_ratio": [Interval(numbers.Real, 0, 1, closed="neither"), StrOptions({"tune"})],
         "share_power": [Interval(numbers.Real, 0, None, closed="left")],
         "reference": [StrOptions({"gaussian", "empirical"})],
         "robust": ["boolean"],
@@ -228,6 +257,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         "weekly": [None, StrOptions({"weekend", "day_of_week"})],
         "phase": [Interval(numbers.Integral, 0, None, closed="left")],
         "min_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        "scale_window": [Interval(numbers.Integral, 0, None, closed="left")],
         "combine": [StrOptions({"any", "all"}), Interval(numbers.Real, 0, 1, closed="right")],
         "vote_weights": [None, StrOptions({"shares"}), "array-like", dict],
         "threshold_bounds": ["array-like"],
@@ -239,7 +269,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         *,
         thresholds="auto",
         expected_shares=None,
-        expected_ratio=0.01,
+        expected_ratio=0.0027,
         share_power=1.0,
         reference="gaussian",
         robust=True,
@@ -248,6 +278,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         weekly=None,
         phase=0,
         min_samples=10,
+        scale_window=2,
         combine="any",
         vote_weights=None,
         threshold_bounds=(1.5, 6.0),
@@ -264,6 +295,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         self.weekly = weekly
         self.phase = phase
         self.min_samples = min_samples
+        self.scale_window = scale_window
         self.combine = combine
         self.vote_weights = vote_weights
         self.threshold_bounds = threshold_bounds
@@ -307,6 +339,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             n_groups=n_groups,
             robust=self.robust,
             min_samples=self.min_samples,
+            scale_window=self.scale_window,
         )
         D = self._deviations(X, positions)
         self.shares_ = self._fit_shares(X[normal])
@@ -317,12 +350,16 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             )
         self.vote_weights_, self.vote_fraction_ = vote_rule(self.combine, weights)
 
-        if isinstance(self.thresholds, str) and self.thresholds == "tune":
-            if not anomalous.any():
-                raise ValueError(
-                    "thresholds='tune' needs labels y with at least one anomaly (1); "
-                    + ("got y=None." if y is None else "y holds only normal rows (0).")
-                )
+        tune_each = _is(self.thresholds, "tune")
+        tune_ratio = _is(self.thresholds, "auto") and _is(self.expected_ratio, "tune")
+        if (tune_each or tune_ratio) and not anomalous.any():
+            what = "thresholds='tune'" if tune_each else "expected_ratio='tune'"
+            raise ValueError(
+                f"{what} needs labels y with at least one anomaly (1); "
+                + ("got y=None." if y is None else "y holds only normal rows (0).")
+            )
+        self.expected_ratio_ = None
+        if tune_each:
             n_grid = min(_TUNE_MAX_CANDIDATES, int(np.ceil((high - low) / _TUNE_STEP)) + 1)
             self.thresholds_, _, _ = tune_thresholds(
                 D,
@@ -332,17 +369,22 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
                 grid=np.linspace(low, high, n_grid),
                 metric=self.metric,
             )
-        elif isinstance(self.thresholds, str):  # "auto"
-            ratios = np.minimum(
-                allocate_ratios(self.shares_, self.expected_ratio, self.share_power), 1.0
+        elif tune_ratio:
+            candidates = np.geomspace(_RATIO_GRID[0], _RATIO_GRID[1], _RATIO_GRID[2])
+            table = np.stack([self._derive(D[normal], c, low, high) for c in candidates])
+            best, _ = tune_ratio_table(
+                D,
+                anomalous,
+                table,
+                weights=self.vote_weights_,
+                fraction=self.vote_fraction_,
+                metric=self.metric,
             )
-            if self.reference == "gaussian":
-                thresholds = gaussian_threshold(ratios, self.tail)
-            else:
-                thresholds = np.array(
-                    [np.quantile(D[normal, k], 1.0 - r) for k, r in enumerate(ratios)]
-                )
-            self.thresholds_ = np.clip(thresholds, low, high)
+            self.expected_ratio_ = float(candidates[best])
+            self.thresholds_ = table[best]
+        elif _is(self.thresholds, "auto"):
+            self.expected_ratio_ = float(self.expected_ratio)
+            self.thresholds_ = self._derive(D[normal], self.expected_ratio, low, high)
         else:
             self.thresholds_ = self._explicit_thresholds()
 
@@ -421,6 +463,17 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
 
     # -- helpers -------------------------------------------------------------------
 
+    def _derive(self, D_normal, expected_ratio, low, high):
+        """Thresholds of the weighted-average expected ratio rule for one ratio ``c``."""
+        ratios = np.minimum(allocate_ratios(self.shares_, expected_ratio, self.share_power), 1.0)
+        if self.reference == "gaussian":
+            thresholds = gaussian_threshold(ratios, self.tail)
+        else:
+            thresholds = np.array(
+                [np.quantile(D_normal[:, k], 1.0 - r) for k, r in enumerate(ratios)]
+            )
+        return np.clip(thresholds, low, high)
+
     def _positions(self, n_rows):
         return row_positions(n_rows, period=self.period, weekly=self.weekly, phase=self.phase)
 
@@ -444,7 +497,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
                 "y must hold anomaly labels 1 (anomaly) and 0 (normal); got values "
                 f"{values[:10].tolist()}"
             )
-            if isinstance(self.thresholds, str) and self.thresholds == "tune":
+            if _is(self.thresholds, "tune") or _is(self.expected_ratio, "tune"):
                 raise ValueError(message + ".")
             # Pipelines hand y to every step: class labels meant for another step must
             # not be read as anomaly labels, nor break an unsupervised fit.
