@@ -88,6 +88,11 @@ def check_y_pred(y_pred, *, pred_convention="auto", name="y_pred"):
         if array.dtype.kind == "b":
             convention = "binary"
         elif is_minus.any():
+            if is_zero.any():
+                raise ValueError(
+                    f"{name} mixes -1 and 0: use -1/+1 (outlier detector: -1 anomaly) or "
+                    f"0/1 (1 anomaly); got values {_describe(array)}."
+                )
             convention = "sign"
         elif is_zero.any():
             convention = "binary"
