@@ -14,9 +14,10 @@ _DEFINITION = """An *event* is a maximal run of consecutive anomalous points: tr
 
     Each event counts once, whatever its length. Recall is the range-based recall of
     Tatbul et al. (NeurIPS 2018) with existence reward only (alpha = 1); precision is its
-    existence counterpart on predicted ranges, as in the overlap rule of Hundman et al.
-    (KDD 2018). Unlike :func:`point_adjusted_f1_score`, a long false alarm counts as one
-    error, not as many points, and a long missed event as one miss."""
+    existence counterpart on predicted ranges, using the overlap rule of Hundman et al.
+    (KDD 2018), who count true positives over true events instead. Unlike
+    :func:`point_adjusted_f1_score`, a long false alarm counts as one error, not as many
+    points, and a long missed event as one miss."""
 
 _REFERENCES = """N. Tatbul, T. J. Lee, S. Zdonik, M. Alam, J. Gottschlich, "Precision and Recall
     for Time Series", NeurIPS 2018.

@@ -24,7 +24,7 @@ _LABEL_PARAMS = """y_true : array-like of shape (n_samples,)
         is binary; any -1 selects ``"sign"``; values within {0, 1} with at least one 0
         select ``"binary"``; a vector holding only 1s is ambiguous ("all normal" for a
         detector, "all anomalies" for 0/1 labels) and raises a ValueError asking for an
-        explicit convention."""
+        explicit convention, as does a vector mixing -1 and 0."""
 
 _ZERO_DIVISION = """zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
         Value returned when the metric is undefined (as in scikit-learn); ``"warn"``
