@@ -679,3 +679,32 @@ def test_cross_validate_with_scorers():
         )
         expected = point_average_precision_score(y[test], -fitted.score_samples(X[test]))
         assert result["test_pr_auc"][fold] == pytest.approx(expected)
+
+
+# ---------------------------------------------------------------- real labels
+
+
+def _series(shared_data_dir, filename, index):
+    import pandas as pd
+
+    frame = pd.read_csv(shared_data_dir / filename)
+    series = frame[frame.series_id == frame.series_id.unique()[index]]
+    values = series.value.to_numpy(float)
+    # A simple anomaly score: distance to a rolling median.
+    median = pd.Series(values).rolling(24, min_periods=1).median().to_numpy()
+    return series.label.to_numpy().astype(int), np.abs(values - median)
+
+
+@pytest.mark.shared_data
+def test_real_labels_against_sklearn(shared_data_dir):
+    y, score = _series(shared_data_dir, "kpi_aiops.csv", 0)
+    precision, recall, _ = skm.precision_recall_curve(y, score)
+    with np.errstate(invalid="ignore"):
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
+    assert best_f1_score(y, score) == pytest.approx(f1.max())
+    # skab valve1/2: a single labelled event; without buffer VUS reduces to AP / ROC AUC.
+    y, score = _series(shared_data_dir, "skab_current.csv", 3)
+    assert len(_runs(y)) == 1
+    kwargs = {"sliding_window": 1, "n_thresholds": None}
+    assert vus_pr_score(y, score, **kwargs) == pytest.approx(skm.average_precision_score(y, score))
+    assert vus_roc_score(y, score, **kwargs) == pytest.approx(skm.roc_auc_score(y, score))
