@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 
-from ecoai_sklearn.dtw import paired_dtw
-from ecoai_sklearn.dtw._kernels import LANES
+from ecoai_sklearn.dtw import _paired, paired_dtw
+from ecoai_sklearn.dtw._kernels import LANES, paired_dtw_parallel
 from ecoai_sklearn.dtw._paired import sakoe_chiba_band
 
 tslearn_metrics = pytest.importorskip("tslearn.metrics")
@@ -274,15 +274,29 @@ def test_inputs_not_modified():
     assert Y.dtype == np.float32
 
 
-def test_respects_numba_thread_count():
+@pytest.mark.parametrize("with_points", [False, True])
+def test_parallel_and_serial_paths_agree(monkeypatch, with_points):
     rng = np.random.default_rng(14)
-    X = rng.normal(size=(3 * LANES, 10))
-    Y = rng.normal(size=(3 * LANES, 10))
-    expected = paired_dtw(X, Y)
+    X = rng.normal(size=(3 * LANES + 5, 12, 2))
+    Y = rng.normal(size=(3 * LANES + 5, 12, 2))
+
+    def run():
+        out = paired_dtw(X, Y, window=3, return_point_costs=with_points)
+        return out if with_points else (out,)
+
+    serial = run()  # small input: computed on the calling thread
+    assert_allclose(serial[0], _tslearn(X, Y, 3), rtol=0, atol=1e-9)
+    monkeypatch.setattr(_paired, "_MIN_PARALLEL_WORK", 0)  # force the thread pool
     before = numba.get_num_threads()
     try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        for got, expected in zip(run(), serial):
+            assert_array_equal(got, expected)
+        if numba.config.NUMBA_NUM_THREADS > 1:
+            assert paired_dtw_parallel.signatures  # the parallel kernel did run
         numba.set_num_threads(1)
-        assert_array_equal(paired_dtw(X, Y), expected)
+        for got, expected in zip(run(), serial):
+            assert_array_equal(got, expected)
     finally:
         numba.set_num_threads(before)
 
@@ -354,7 +368,8 @@ def test_numpy_scalar_window_accepted():
 def test_import_does_not_compile():
     code = (
         "import ecoai_sklearn.dtw, ecoai_sklearn.dtw._kernels as k;"
-        "assert not k.paired_dtw_kernel.signatures, k.paired_dtw_kernel.signatures;"
+        "assert not k.paired_dtw_parallel.signatures, k.paired_dtw_parallel.signatures;"
+        "assert not k.paired_dtw_serial.signatures, k.paired_dtw_serial.signatures;"
         "assert ecoai_sklearn.paired_dtw is ecoai_sklearn.dtw.paired_dtw"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -163,8 +163,32 @@ def _backtrack(xb, yb, acc, b, point_costs_row):
                 j -= 1
 
 
+@njit(cache=True, nogil=True)
+def _process_block(X, Y, lo, hi, sq_dist, point_costs, with_points, blk):
+    """DTW of the pairs of block ``blk``; scratch lives only for this call."""
+    n = X.shape[0]
+    wx = X.shape[1]
+    wy = Y.shape[1]
+    c = X.shape[2]
+    start = blk * LANES
+    stop = min(start + LANES, n)
+    xb = np.empty((wx, c, LANES))
+    yb = np.empty((wy, c, LANES))
+    acc = np.empty((wx + 1 if with_points else 2, wy + 1, LANES))
+    cost = np.empty(LANES)
+    _load_block(X, start, stop, xb)
+    _load_block(Y, start, stop, yb)
+    _block_dp(xb, yb, lo, hi, acc, with_points, cost)
+    last = acc[wx if with_points else wx & 1, wy]
+    for b in range(stop - start):
+        sq_dist[start + b] = last[b]
+    if with_points:
+        for b in range(stop - start):
+            _backtrack(xb, yb, acc, b, point_costs[start + b])
+
+
 @njit(cache=True, parallel=True)
-def paired_dtw_kernel(X, Y, lo, hi, sq_dist, point_costs, with_points):
+def paired_dtw_parallel(X, Y, lo, hi, sq_dist, point_costs, with_points):
     """Squared DTW of each pair ``(X[p], Y[p])``, written into ``sq_dist``.
 
     ``X (n, wx, c)`` and ``Y (n, wy, c)`` are float32 or float64, any strides.
@@ -173,25 +197,18 @@ def paired_dtw_kernel(X, Y, lo, hi, sq_dist, point_costs, with_points):
     ``LANES`` pairs; each block allocates its own scratch, so peak extra memory is
     ``n_threads`` blocks.
     """
-    n = X.shape[0]
-    wx = X.shape[1]
-    wy = Y.shape[1]
-    c = X.shape[2]
-    n_blocks = (n + LANES - 1) // LANES
-    rows = wx + 1 if with_points else 2
+    n_blocks = (X.shape[0] + LANES - 1) // LANES
     for blk in prange(n_blocks):
-        start = blk * LANES
-        stop = min(start + LANES, n)
-        xb = np.empty((wx, c, LANES))
-        yb = np.empty((wy, c, LANES))
-        acc = np.empty((rows, wy + 1, LANES))
-        cost = np.empty(LANES)
-        _load_block(X, start, stop, xb)
-        _load_block(Y, start, stop, yb)
-        _block_dp(xb, yb, lo, hi, acc, with_points, cost)
-        last = acc[wx if with_points else wx & 1, wy]
-        for b in range(stop - start):
-            sq_dist[start + b] = last[b]
-        if with_points:
-            for b in range(stop - start):
-                _backtrack(xb, yb, acc, b, point_costs[start + b])
+        _process_block(X, Y, lo, hi, sq_dist, point_costs, with_points, blk)
+
+
+@njit(cache=True, nogil=True)
+def paired_dtw_serial(X, Y, lo, hi, sq_dist, point_costs, with_points):
+    """Same as :func:`paired_dtw_parallel` on the calling thread.
+
+    For small inputs: waking a thread pool costs more than the work, and far more
+    (milliseconds) when other processes keep the cores busy.
+    """
+    n_blocks = (X.shape[0] + LANES - 1) // LANES
+    for blk in range(n_blocks):
+        _process_block(X, Y, lo, hi, sq_dist, point_costs, with_points, blk)

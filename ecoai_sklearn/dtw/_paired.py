@@ -3,10 +3,16 @@
 import math
 import numbers
 
+import numba
 import numpy as np
 
 from .._validation import check_windows
-from ._kernels import paired_dtw_kernel
+from ._kernels import LANES, paired_dtw_parallel, paired_dtw_serial
+
+# Below this many cell-channel updates (a few milliseconds on one core) the pairs are
+# computed on the calling thread: starting the thread pool costs more than it saves,
+# and up to milliseconds per call when other processes keep the cores busy.
+_MIN_PARALLEL_WORK = 2**23
 
 
 def sakoe_chiba_band(len_x, len_y, radius):
@@ -126,7 +132,9 @@ def paired_dtw(X, Y, *, window=None, return_point_costs=False):
     input is read in place (no copy, any strides, e.g. a sliding-window view).
 
     The number of threads follows :func:`numba.set_num_threads` (or the
-    ``NUMBA_NUM_THREADS`` environment variable). The first call in a fresh environment
+    ``NUMBA_NUM_THREADS`` environment variable); small inputs (below about 8 million
+    cell updates, a few milliseconds) run on the calling thread, where starting the
+    thread pool would cost more than it saves. The first call in a fresh environment
     compiles the kernel (seconds); the machine code is cached on disk afterwards.
 
     References
@@ -171,7 +179,15 @@ def paired_dtw(X, Y, *, window=None, return_point_costs=False):
 
     sq_dist = np.empty(n_pairs, dtype=np.float64)
     point_costs = np.empty((n_pairs if return_point_costs else 0, len_x), dtype=np.float64)
-    paired_dtw_kernel(X, Y, lo, hi, sq_dist, point_costs, bool(return_point_costs))
+    work = n_pairs * int((hi - lo + 1).sum()) * X.shape[2]
+    args = (X, Y, lo, hi, sq_dist, point_costs, bool(return_point_costs))
+    if work < _MIN_PARALLEL_WORK or n_pairs <= LANES or numba.get_num_threads() == 1:
+        paired_dtw_serial(*args)
+    else:
+        # one block at a time per thread (dynamic schedule): a thread slowed down by
+        # another process does not hold back a fixed half of the blocks
+        with numba.parallel_chunksize(1):
+            paired_dtw_parallel(*args)
     distances = np.sqrt(sq_dist)
     if return_point_costs:
         return distances, point_costs
