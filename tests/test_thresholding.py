@@ -374,6 +374,21 @@ def test_coordinate_ascent_never_loses_to_the_common_threshold():
     assert thresholds[2] < thresholds[0]  # the column with most anomalies is cut lower
 
 
+@pytest.mark.parametrize("combine", ["any", 0.5])
+def test_tuning_with_a_callable_metric_matches_builtin_f1(combine):
+    from sklearn.metrics import f1_score
+
+    X, y = _categories(14, 3)
+    assert y.sum() > 0
+    common = dict(period=96, weekly="weekend", combine=combine)
+    for option in [dict(thresholds="tune"), dict(expected_ratio="tune")]:
+        builtin = WeightedZScoreThresholder(**common, **option).fit(X, y)
+        custom = WeightedZScoreThresholder(**common, **option, metric=f1_score).fit(X, y)
+        assert np.array_equal(builtin.thresholds_, custom.thresholds_), option
+        flagged = builtin.predict(X) == -1
+        assert f1(y == 1, flagged) == pytest.approx(f1_score(y, flagged.astype(int)))
+
+
 def _categories(n_days, seed, *, scale=0.25, base_counts=(1.5, 5.0, 12.5, 50.0)):
     """Four categories with shares 70/20/8/2 % and anomalies injected in each.
 

@@ -38,21 +38,24 @@ def combine_exceedances(A, weights, fraction):
     return A_sorted[np.arange(A.shape[0]), first]
 
 
-def _f1_rows(P, y):
-    """F1 of each row of the boolean prediction matrix ``P`` (m, n) against ``y`` (n,)."""
-    tp = P[:, y].sum(axis=1)
-    predicted = P.sum(axis=1)
+def _metric_by_threshold(always, switch, d, y, grid, metric):
+    """Metric of the flags ``always | (switch & (d > t))`` for each ``t`` in ``grid``.
+
+    F1 is counted from sorted values (no prediction matrix, so memory stays O(n));
+    a callable metric is called once per candidate.
+    """
+    if metric != "f1":
+        y_int = y.astype(int)
+        return np.array(
+            [float(metric(y_int, (always | (switch & (d > t))).astype(int))) for t in grid]
+        )
+    optional = switch & ~always
+    d_flagged = np.sort(d[optional])
+    d_true = np.sort(d[optional & y])
+    predicted = always.sum() + d_flagged.size - np.searchsorted(d_flagged, grid, side="right")
+    tp = (always & y).sum() + d_true.size - np.searchsorted(d_true, grid, side="right")
     denominator = predicted + y.sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f1 = np.where(denominator > 0, 2.0 * tp / denominator, 0.0)
-    return f1
-
-
-def _evaluate(P, y, metric):
-    if metric == "f1":
-        return _f1_rows(P, y)
-    y_int = y.astype(int)
-    return np.array([float(metric(y_int, p.astype(int))) for p in P])
+    return np.where(denominator > 0, 2.0 * tp / np.maximum(denominator, 1), 0.0)
 
 
 def _pick(candidates, values, current=None):
@@ -95,12 +98,13 @@ def tune_thresholds(D, y, *, weights, fraction, grid, metric, max_sweeps=10):
     common_score : float
         Metric value of the best common threshold.
     """
-    n_columns = D.shape[1]
+    n_samples, n_columns = D.shape
     needed = fraction - _VOTE_TOL
-    votes_common = np.stack(
-        [((D > t) * weights).sum(axis=1) >= needed for t in grid]
-    )  # (n_candidates, n_samples)
-    common, common_score = _pick(grid, _evaluate(votes_common, y, metric))
+    never = np.zeros(n_samples, dtype=bool)
+    # With one cut t for all columns, a row is flagged when its weighted quantile m > t.
+    m = combine_exceedances(D, weights, fraction)
+    common_values = _metric_by_threshold(never, ~never, m, y, grid, metric)
+    common, common_score = _pick(grid, common_values)
     thresholds = np.full(n_columns, common)
     score = common_score
     for _ in range(max_sweeps):
@@ -108,8 +112,10 @@ def tune_thresholds(D, y, *, weights, fraction, grid, metric, max_sweeps=10):
         for k in range(n_columns):
             others = np.delete(np.arange(n_columns), k)
             other_votes = ((D[:, others] > thresholds[others]) * weights[others]).sum(axis=1)
-            P = other_votes[np.newaxis, :] + weights[k] * (D[:, k][np.newaxis, :] > grid[:, None])
-            value, value_score = _pick(grid, _evaluate(P >= needed, y, metric), thresholds[k])
+            always = other_votes >= needed
+            switch = other_votes + weights[k] >= needed
+            values = _metric_by_threshold(always, switch, D[:, k], y, grid, metric)
+            value, value_score = _pick(grid, values, thresholds[k])
             if value != thresholds[k] and value_score > score:
                 thresholds[k], score, changed = value, value_score, True
         if not changed:
@@ -124,7 +130,14 @@ def tune_ratio_table(D, y, table, *, weights, fraction, metric):
     ratios whose thresholds are all clipped) resolves to its centre.
     """
     needed = fraction - _VOTE_TOL
-    P = np.stack([((D > t) * weights).sum(axis=1) >= needed for t in table])
-    values = _evaluate(P, y, metric)
+    y_int = None if metric == "f1" else y.astype(int)
+    values = np.empty(table.shape[0])
+    n_true = y.sum()
+    for i, thresholds in enumerate(table):
+        flagged = ((D > thresholds) * weights).sum(axis=1) >= needed
+        if metric == "f1":
+            values[i] = 2.0 * np.sum(flagged & y) / max(flagged.sum() + n_true, 1)
+        else:
+            values[i] = float(metric(y_int, flagged.astype(int)))
     winners = np.flatnonzero(values >= np.max(values) - 1e-12)
     return int(winners[winners.size // 2]), float(np.max(values))

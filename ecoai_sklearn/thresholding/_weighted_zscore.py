@@ -314,8 +314,9 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             Optional labels, 1 = anomaly and 0 = normal. Locations and scales are then
             fitted on the normal rows only; ``thresholds="tune"`` requires them. A ``y``
             holding other values (class labels passed along a pipeline, or -1/+1
-            predictions) is ignored with a ``UserWarning``, except by ``"tune"``, which
-            raises a ``ValueError``.
+            predictions) is ignored with a ``UserWarning``, except when tuning
+            (``thresholds="tune"`` or ``expected_ratio="tune"``), which raises a
+            ``ValueError``.
 
         Returns
         -------
@@ -323,7 +324,9 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             Fitted detector.
         """
         X = validate_data(self, X, dtype=np.float64)
-        anomalous = self._check_labels(y, X.shape[0])
+        tune_each = _is(self.thresholds, "tune")
+        tune_ratio = _is(self.thresholds, "auto") and _is(self.expected_ratio, "tune")
+        anomalous = self._check_labels(y, X.shape[0], required=tune_each or tune_ratio)
         if self.weekly is not None and self.period is None:
             raise ValueError(
                 f"weekly={self.weekly!r} needs period (rows per day, e.g. 96); got period=None."
@@ -350,8 +353,6 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             )
         self.vote_weights_, self.vote_fraction_ = vote_rule(self.combine, weights)
 
-        tune_each = _is(self.thresholds, "tune")
-        tune_ratio = _is(self.thresholds, "auto") and _is(self.expected_ratio, "tune")
         if (tune_each or tune_ratio) and not anomalous.any():
             what = "thresholds='tune'" if tune_each else "expected_ratio='tune'"
             raise ValueError(
@@ -485,7 +486,8 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
     def _deviations(self, X, positions):
         return self._tail_transform((X - self.location_[positions]) / self.scale_[positions])
 
-    def _check_labels(self, y, n_samples):
+    @staticmethod
+    def _check_labels(y, n_samples, *, required):
         """Boolean mask of anomalous rows; all False when ``y`` is None or not 0/1."""
         if y is None:
             return np.zeros(n_samples, dtype=bool)
@@ -497,7 +499,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
                 "y must hold anomaly labels 1 (anomaly) and 0 (normal); got values "
                 f"{values[:10].tolist()}"
             )
-            if _is(self.thresholds, "tune") or _is(self.expected_ratio, "tune"):
+            if required:
                 raise ValueError(message + ".")
             # Pipelines hand y to every step: class labels meant for another step must
             # not be read as anomaly labels, nor break an unsupervised fit.
