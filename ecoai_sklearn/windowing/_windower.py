@@ -1,0 +1,263 @@
+"""FFTWindower: one window per timestamp, sized by the series' dominant period."""
+
+from numbers import Integral
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._periods import find_periods
+
+_OUTPUT_CONTAINERS = (None, "default", "pandas", "polars")
+
+
+class FFTWindower(TransformerMixin, BaseEstimator):
+    """Turn a series into one window per timestamp, sized by its dominant FFT period.
+
+    ``transform`` maps a series ``X`` of shape ``(n_timestamps, n_channels)`` to an
+    array of shape ``(n_timestamps, window_size_, n_channels)`` whose row ``t`` is the
+    window ending at timestamp ``t``: ``X[t - window_size_ + 1 : t + 1]``. The number of
+    rows does not change, so labels ``y`` stay aligned with the rows through a
+    :class:`~sklearn.pipeline.Pipeline`.
+
+    With ``window_size="auto"``, ``fit`` finds the dominant periods of ``X`` with
+    :func:`find_periods` and uses the one of rank ``period_rank`` (0 = best).
+
+    Parameters
+    ----------
+    window_size : "auto" or int, default="auto"
+        Window length in samples, or ``"auto"`` to use a period found in ``X`` by
+        ``fit``.
+    period_rank : int, default=0
+        Which of the found periods is the window length with ``"auto"`` (0 = the
+        dominant one); a multi-scale detector uses one windower per rank.
+    n_periods : int, default=None
+        Number of periods ``fit`` looks for (stored in ``periods_``); ``None`` means
+        ``period_rank + 1``, the fewest that define the window. ``fit`` raises a
+        ``ValueError`` when ``X`` has fewer significant periods.
+    detrend : {"linear", "constant", "difference"}, default="linear"
+        Preprocessing before the FFT, see :func:`find_periods`. Differencing
+        over-weights harmonics (it picks 48 instead of 96 on harmonic-heavy 15-minute
+        load); the windows themselves are always cut from ``X`` as given.
+    min_period : int, default=2
+        Shortest period considered by ``"auto"``.
+    max_period : int, default=None
+        Longest period considered by ``"auto"``; ``None`` means ``n_timestamps // 2``.
+    padding : {"edge", "constant"}, default="edge"
+        Values before the first timestamp, which fill the first ``window_size_ - 1``
+        windows: ``"edge"`` repeats the first row of ``X``, ``"constant"`` uses zeros.
+
+    Attributes
+    ----------
+    window_size_ : int
+        Window length used by ``transform``.
+    periods_ : ndarray of shape (n_periods,), dtype int64, or None
+        Periods found in the training series, best first (``None`` when
+        ``window_size`` is an int: no search is run).
+    period_amplitudes_ : ndarray of shape (n_periods,), or None
+        Amplitude of each period's own spectral peak, see :func:`find_periods`.
+    n_features_in_ : int
+        Number of channels seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Channel names seen during ``fit``. Defined only when ``X`` has feature names
+        that are all strings.
+
+    See Also
+    --------
+    find_periods : The period finder used by ``window_size="auto"``.
+
+    Notes
+    -----
+    **Padding and chunks.** Row ``t`` for ``t < window_size_ - 1`` reaches before the
+    first timestamp; those positions take the padding values (the first row of the
+    ``X`` being transformed, with ``padding="edge"``). A chunk transformed on its own
+    therefore differs from the same rows of a longer transform in its first
+    ``window_size_ - 1`` rows, and only there. To window new data exactly as if it
+    continued the training series, prepend the previous ``window_size_ - 1`` rows of
+    history and drop the first ``window_size_ - 1`` output rows. ``fit`` needs at
+    least ``2 * window_size_`` rows; ``transform`` accepts any number of rows.
+
+    **Zero copy.** The output is a read-only view of one padded copy of ``X``, made by
+    :func:`numpy.lib.stride_tricks.sliding_window_view`: ``n_timestamps`` windows cost
+    the memory of ``n_timestamps + window_size_ - 1`` rows, and ``X`` itself is never
+    shared nor modified. Call :func:`numpy.ascontiguousarray` (or ``.copy()``) to get
+    a writeable, contiguous array.
+
+    **Output container.** A 3D array cannot be a DataFrame: ``set_output`` accepts any
+    container so that ``Pipeline.set_output(transform="pandas")`` works, but this
+    step's output stays an ndarray. For the same reason there is no
+    ``get_feature_names_out``; the channels keep the order of ``feature_names_in_``
+    along the last axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ecoai_sklearn.windowing import FFTWindower
+    >>> t = np.arange(96 * 14)
+    >>> X = np.column_stack([np.sin(2 * np.pi * t / 96) + 0.8 * np.sin(2 * np.pi * t / 48)])
+    >>> windower = FFTWindower().fit(X)
+    >>> windower.window_size_
+    96
+    >>> windows = windower.transform(X)
+    >>> windows.shape
+    (1344, 96, 1)
+    >>> bool(np.array_equal(windows[200, :, 0], X[105:201, 0]))
+    True
+    >>> FFTWindower(window_size=3).fit_transform(np.arange(6.0).reshape(-1, 1))[..., 0]
+    array([[0., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 2.],
+           [1., 2., 3.],
+           [2., 3., 4.],
+           [3., 4., 5.]])
+    """
+
+    _parameter_constraints = {
+        "window_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "period_rank": [Interval(Integral, 0, None, closed="left")],
+        "n_periods": [Interval(Integral, 1, None, closed="left"), None],
+        "detrend": [StrOptions({"linear", "constant", "difference"})],
+        "min_period": [Interval(Integral, 2, None, closed="left")],
+        "max_period": [Interval(Integral, 2, None, closed="left"), None],
+        "padding": [StrOptions({"edge", "constant"})],
+    }
+
+    def __init__(
+        self,
+        *,
+        window_size="auto",
+        period_rank=0,
+        n_periods=None,
+        detrend="linear",
+        min_period=2,
+        max_period=None,
+        padding="edge",
+    ):
+        self.window_size = window_size
+        self.period_rank = period_rank
+        self.n_periods = n_periods
+        self.detrend = detrend
+        self.min_period = min_period
+        self.max_period = max_period
+        self.padding = padding
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Choose the window length (find the periods of ``X`` if ``"auto"``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timestamps, n_channels)
+            Training series, rows in time order, without missing values.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : FFTWindower
+            The fitted windower.
+        """
+        X = self._check_series(X, reset=True)
+        n_periods = self.period_rank + 1 if self.n_periods is None else self.n_periods
+        if self.period_rank >= n_periods:
+            raise ValueError(
+                f"period_rank={self.period_rank} must be smaller than "
+                f"n_periods={n_periods} (ranks start at 0)."
+            )
+        if self.window_size == "auto":
+            self.periods_, self.period_amplitudes_ = find_periods(
+                X,
+                n_periods,
+                detrend=self.detrend,
+                min_period=self.min_period,
+                max_period=self.max_period,
+                return_amplitudes=True,
+            )
+            self.window_size_ = int(self.periods_[self.period_rank])
+        else:
+            self.periods_ = None
+            self.period_amplitudes_ = None
+            self.window_size_ = int(self.window_size)
+        if X.shape[0] < 2 * self.window_size_:
+            raise ValueError(
+                f"X has n_samples={X.shape[0]} timestamps but window_size="
+                f"{self.window_size_} needs at least {2 * self.window_size_} "
+                "(two windows) to fit."
+            )
+        return self
+
+    def transform(self, X):
+        """Return the window ending at each timestamp.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timestamps, n_channels)
+            Series to window, rows in time order, without missing values.
+
+        Returns
+        -------
+        windows : ndarray of shape (n_timestamps, window_size_, n_channels)
+            Read-only view; row ``t`` is ``X[t - window_size_ + 1 : t + 1]``, padded
+            before the first row as set by ``padding``. Same float dtype as ``X``
+            (float32 is kept, other dtypes become float64).
+        """
+        check_is_fitted(self)
+        X = self._check_series(X, reset=False)
+        return _sliding_windows(X, self.window_size_, self.padding)
+
+    def set_output(self, *, transform=None):
+        """Accept an output container request; the output stays a 3D ndarray.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            Requested container. Accepted so that ``Pipeline.set_output`` works on a
+            pipeline holding this step, but a 3D array has no DataFrame form.
+
+        Returns
+        -------
+        self : FFTWindower
+            This windower, unchanged.
+        """
+        if transform not in _OUTPUT_CONTAINERS:
+            raise ValueError(
+                f"transform must be one of 'default', 'pandas', 'polars' or None; got "
+                f"{transform!r}."
+            )
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _check_series(self, X, *, reset):
+        try:
+            X = validate_data(
+                self,
+                X,
+                reset=reset,
+                dtype=[np.float64, np.float32],
+                ensure_all_finite=False,
+            )
+        except ValueError as exc:
+            if "could not convert" in str(exc):
+                raise TypeError(f"X must be a numeric series: {exc}") from exc
+            raise
+        if np.isnan(X).any():
+            raise ValueError(
+                "X contains NaN. Windows are built after imputation: fill missing "
+                "readings first, e.g. with ecoai_sklearn.preprocessing.SeriesKNNImputer."
+            )
+        if not np.isfinite(X).all():
+            raise ValueError("X contains inf or a value too large for its dtype.")
+        return X
+
+
+def _sliding_windows(X, window_size, padding):
+    """Read-only ``(n, w, c)`` view of ``X`` padded with ``w - 1`` leading rows."""
+    padded = np.pad(X, ((window_size - 1, 0), (0, 0)), mode=padding)
+    # (n, c, w) -> (n, w, c): time inside the window on axis 1, channels last.
+    return sliding_window_view(padded, window_size, axis=0).transpose(0, 2, 1)
