@@ -96,10 +96,10 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         that step modulo ``period`` and, with ``weekly``, its day of the week is the step
         divided by ``period``, modulo 7, with 0 = Monday and 5, 6 = weekend. For data
         starting on a Monday at midnight, ``phase=0``; in general
-        ``phase = dayofweek * period + slot`` of the first timestamp. Pass blocks that
+        ``phase = day_of_week * period + slot`` of the first timestamp. Pass blocks that
         start at the same position (e.g. whole days), or set ``phase`` accordingly.
     min_samples : int, default=10
-        Fewest training rows a cycle position's location and scale may rest on. A
+        Fewest training rows a cycle position's location may rest on. A
         position with fewer rows pools its neighbouring slots (circularly within its day
         group, one more slot on each side at a time); if its whole group has fewer rows,
         it uses all training rows. See ``pooled_half_width_``.
@@ -122,7 +122,8 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         Derived thresholds are clipped to ``[low, high]``; tuned thresholds are searched
         within them.
     metric : "f1" or callable, default="f1"
-        Criterion of ``thresholds="tune"``: F1 of the anomaly class, or
+        Criterion of ``thresholds="tune"`` and ``expected_ratio="tune"``: F1 of the
+        anomaly class (point-wise, on the training rows), or
         ``metric(y_true, y_pred)`` on 0/1 labels (1 = anomaly), higher is better.
 
     Attributes
@@ -144,8 +145,8 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
     scale_ : ndarray of shape (n_positions, n_features)
         Scale per cycle position (always > 0).
     pooled_half_width_ : ndarray of shape (n_positions,)
-        Neighbouring slots pooled on each side of each position (0 = none, -1 = all
-        training rows).
+        Neighbouring slots pooled on each side of each position for its location
+        (0 = none, -1 = all training rows).
     vote_weights_ : ndarray of shape (n_features,)
         Normalised vote weights (equal for ``combine="any"``).
     vote_fraction_ : float
