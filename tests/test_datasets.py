@@ -1,11 +1,25 @@
 """Tests for ecoai_sklearn.datasets."""
 
+import hashlib
+import json
+import zipfile
+
 import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from ecoai_sklearn.datasets import ANOMALY_KINDS, load_series_csv, make_industrial_load
+from ecoai_sklearn.datasets import (
+    ANOMALY_KINDS,
+    _fetch,
+    fetch_kpi,
+    fetch_lead,
+    fetch_nab,
+    get_data_home,
+    load_sample,
+    load_series_csv,
+    make_industrial_load,
+)
 
 # ---------------------------------------------------------------------------------------------
 # make_industrial_load
@@ -332,3 +346,161 @@ def test_load_series_csv_real_nab_has_out_of_order_rows(shared_data_dir):
     assert_allclose(np.mean(np.concatenate([b.y for b in nab.values()])), 0.094, atol=5e-3)
     taxi = load_series_csv(path, series="nab:realKnownCause/nyc_taxi")
     assert len(taxi["nab:realKnownCause/nyc_taxi"].y) == 10320
+
+
+# ---------------------------------------------------------------------------------------------
+# fetch_* (no network: upstream files are served from tmp_path through file:// URLs)
+
+KPI_RAW = """timestamp,value,label,KPI_ID
+1472918400,0.2341910677954737,0,0efb375b-b902-3661-ab23-9a0bb799f4e3
+1472918700,0.2366572262083881,1,0efb375b-b902-3661-ab23-9a0bb799f4e3
+1472919000,0.2308873461480024,0,0efb375b-b902-3661-ab23-9a0bb799f4e3
+"""
+
+
+@pytest.fixture
+def upstream(tmp_path, monkeypatch):
+    """Serve fake upstream files from tmp_path/upstream; return a helper to publish one."""
+    folder = tmp_path / "upstream"
+    folder.mkdir()
+    monkeypatch.delenv("ECOAI_DATA", raising=False)
+
+    def publish(key, filename, content, sha256=None):
+        path = folder / filename
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        monkeypatch.setitem(_fetch._REMOTE, key, _fetch.RemoteFile(filename, path.as_uri(), sha256))
+        return path
+
+    return publish
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_fetch_kpi_converts_and_records_checksum(upstream, tmp_path):
+    source = upstream("kpi", "kpi.csv", KPI_RAW)
+    home = tmp_path / "cache"
+    data = fetch_kpi(data_home=home)
+    (series,) = data.values()
+    assert list(data) == ["kpi:0efb375b-b902-3661-ab23-9a0bb799f4e3"]
+    # unix seconds as UTC: the first row of the team's kpi_aiops.csv is 2016-09-03 16:00:00
+    assert series.timestamps[0] == pd.Timestamp("2016-09-03 16:00:00")
+    assert series.timestamps[1] - series.timestamps[0] == pd.Timedelta("5min")
+    assert_array_equal(series.y, [0, 1, 0])
+    assert series.X[0, 0] == 0.2341910677954737
+    cached = home / "kpi" / "kpi.csv"
+    assert cached.read_bytes() == source.read_bytes()
+    record = (home / "kpi" / "kpi.csv.sha256").read_text().split()
+    assert record == [_sha(source), "kpi.csv"]
+    # later calls read the cache, even without network
+    source.unlink()
+    frame = fetch_kpi(data_home=home, as_frame=True)
+    assert len(frame) == 3 and frame["label"].sum() == 1
+    # a changed cache is detected against the recorded checksum
+    cached.write_text(KPI_RAW.replace("0.2341910677954737", "0.9"))
+    with pytest.raises(OSError, match="does not match its checksum"):
+        fetch_kpi(data_home=home)
+
+
+def test_fetch_without_network_or_download_gives_clear_errors(upstream, tmp_path):
+    source = upstream("kpi", "kpi.csv", KPI_RAW)
+    source.unlink()  # the URL now fails like an unreachable server
+    home = tmp_path / "cache"
+    with pytest.raises(ConnectionError, match=r"Could not download file://.*kpi\.csv"):
+        fetch_kpi(data_home=home)
+    assert list((home / "kpi").iterdir()) == []  # no partial file left behind
+    with pytest.raises(OSError, match="download_if_missing=False"):
+        fetch_kpi(data_home=home, download_if_missing=False)
+
+
+def test_fetch_checks_a_known_checksum(upstream, tmp_path):
+    upstream("kpi", "kpi.csv", KPI_RAW, sha256="0" * 64)
+    home = tmp_path / "cache"
+    with pytest.raises(OSError, match="expected 0000"):
+        fetch_kpi(data_home=home)
+    assert not (home / "kpi" / "kpi.csv").exists()
+    source = upstream("kpi", "kpi.csv", KPI_RAW)
+    upstream("kpi", "kpi.csv", KPI_RAW, sha256=_sha(source))
+    assert len(fetch_kpi(data_home=home, as_frame=True)) == 3
+
+
+def test_data_home_from_environment(upstream, tmp_path, monkeypatch):
+    upstream("kpi", "kpi.csv", KPI_RAW)
+    monkeypatch.setenv("ECOAI_DATA", str(tmp_path / "from_env"))
+    assert get_data_home() == tmp_path / "from_env"
+    fetch_kpi()
+    assert (tmp_path / "from_env" / "kpi" / "kpi.csv").exists()
+    assert get_data_home(tmp_path / "explicit") == tmp_path / "explicit"
+    assert (tmp_path / "explicit").is_dir()
+
+
+def test_fetch_lead_unzips_sorts_and_selects(upstream, tmp_path):
+    raw = (
+        "building_id,timestamp,meter_reading,anomaly\n"
+        "118,2016-01-01 01:00:00,234.4,0\n"
+        "685,2016-01-01 00:00:00,,1\n"
+        "118,2016-01-01 00:00:00,117.2,0\n"
+        "685,2016-01-01 01:00:00,50.0,0\n"
+    )
+    archive = tmp_path / "lead1.0-small.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("lead1.0-small.csv", raw)
+    upstream("lead", "lead1.0-small.zip", archive.read_bytes(), sha256=_sha(archive))
+    home = tmp_path / "cache"
+    data = fetch_lead(data_home=home)
+    assert list(data) == ["lead:building_118", "lead:building_685"]
+    assert_array_equal(data["lead:building_118"].X.ravel(), [117.2, 234.4])
+    assert_array_equal(data["lead:building_685"].X.ravel(), [np.nan, 50.0])
+    assert_array_equal(data["lead:building_685"].y, [1, 0])
+    assert list(fetch_lead(buildings=[685], data_home=home)) == ["lead:building_685"]
+    with pytest.raises(ValueError, match="building_7"):
+        fetch_lead(buildings=[7], data_home=home)
+
+
+def test_fetch_nab_labels_windows_inclusively(upstream, tmp_path, monkeypatch):
+    windows = {
+        "realKnownCause/nyc_taxi.csv": [["2014-07-01 01:00:00.000000", "2014-07-01 01:30:00"]]
+    }
+    upstream("nab_windows", "combined_windows.json", json.dumps(windows))
+    series_dir = tmp_path / "upstream" / "data" / "realKnownCause"
+    series_dir.mkdir(parents=True)
+    times = pd.date_range("2014-07-01", periods=5, freq="30min").strftime("%Y-%m-%d %H:%M:%S")
+    (series_dir / "nyc_taxi.csv").write_text(
+        "timestamp,value\n" + "".join(f"{t},{v}\n" for t, v in zip(times, [5, 6, 7, 8, 9]))
+    )
+    base = (tmp_path / "upstream" / "data").as_uri()
+    monkeypatch.setattr(_fetch, "_NAB_DATA_URL", base + "/{name}.csv")
+    home = tmp_path / "cache"
+    data = fetch_nab("realKnownCause/nyc_taxi", data_home=home)
+    taxi = data["nab:realKnownCause/nyc_taxi"]
+    assert_array_equal(taxi.y, [0, 0, 1, 1, 0])  # 01:00 and 01:30, both ends included
+    assert_array_equal(taxi.X.ravel(), [5, 6, 7, 8, 9])
+    assert (home / "nab" / "realKnownCause__nyc_taxi.csv.sha256").exists()
+    with pytest.raises(ValueError, match="not in NAB's label file"):
+        fetch_nab(["realKnownCause/unknown"], data_home=home)
+
+
+def test_load_sample_offline():
+    data = load_sample()
+    taxi = data["nab:realKnownCause/nyc_taxi"]
+    assert taxi.X.shape == (10320, 1) and taxi.y.sum() == 1035
+    assert taxi.timestamps[0] == pd.Timestamp("2014-07-01")
+    assert taxi.timestamps[-1] == pd.Timestamp("2015-01-31 23:30")
+    # five anomalous runs, one per NAB window
+    assert np.sum(np.diff(np.concatenate([[0], taxi.y, [0]])) == 1) == 5
+    frame = load_sample("nyc_taxi", as_frame=True)
+    assert len(frame) == 10320
+    with pytest.raises(ValueError, match="name"):
+        load_sample("nab")
+
+
+@pytest.mark.shared_data
+def test_load_sample_matches_the_shared_nab_file(shared_data_dir):
+    shared = load_series_csv(
+        shared_data_dir / "nab.csv", series="nab:realKnownCause/nyc_taxi", on_bad_order="ignore"
+    )["nab:realKnownCause/nyc_taxi"]
+    taxi = load_sample()["nab:realKnownCause/nyc_taxi"]
+    assert_array_equal(taxi.X, shared.X)
+    assert_array_equal(taxi.y, shared.y)
+    assert taxi.timestamps.equals(shared.timestamps)

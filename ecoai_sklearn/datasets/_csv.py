@@ -79,7 +79,22 @@ def load_series_csv(path, *, series=None, as_frame=False, on_bad_order="raise"):
     >>> load_series_csv(io.StringIO(text), series="b", as_frame=True)["value"].tolist()
     [7.0]
     """
-    frame = _read(path)
+    return _pack(
+        _read(path),
+        series=series,
+        as_frame=as_frame,
+        on_bad_order=on_bad_order,
+        source=_name(path),
+        line_offset=2,
+    )
+
+
+def _pack(frame, *, series, as_frame, on_bad_order, source, line_offset=None):
+    """Select series, check their time order and return the frame or a dict of Bunch.
+
+    ``frame`` has the typed shared-format columns; ``line_offset`` turns its index into
+    file line numbers for messages (None: the rows are not lines of a file).
+    """
     if series is not None:
         wanted = [series] if isinstance(series, str) else list(series)
         present = set(frame["series_id"].unique())
@@ -87,9 +102,9 @@ def load_series_csv(path, *, series=None, as_frame=False, on_bad_order="raise"):
         if absent:
             available = sorted(present)
             shown = ", ".join(map(repr, available[:10])) + (" ..." if len(available) > 10 else "")
-            raise ValueError(f"series {absent} not found in {_name(path)}; available: {shown}.")
+            raise ValueError(f"series {absent} not found in {source}; available: {shown}.")
         frame = frame[frame["series_id"].isin(wanted)]
-    _check_order(frame, on_bad_order, path)
+    _check_order(frame, on_bad_order, source, line_offset)
     if as_frame:
         return frame.reset_index(drop=True)
     data = {}
@@ -159,7 +174,7 @@ def _fail_at(bad, line, column, path, name, expected):
         )
 
 
-def _check_order(frame, on_bad_order, path):
+def _check_order(frame, on_bad_order, source, line_offset):
     if on_bad_order == "ignore" or frame.empty:
         return
     step = frame.groupby("series_id", sort=False)["timestamp"].diff()
@@ -168,17 +183,18 @@ def _check_order(frame, on_bad_order, path):
         return
     first = frame.index[np.flatnonzero(bad)[0]]
     row = frame.loc[first]
+    where = f"line {first + line_offset}" if line_offset is not None else f"row {first}"
     problem = (
         "a duplicate timestamp"
         if step.loc[first] == pd.Timedelta(0)
         else "a timestamp earlier than the previous row"
     )
     message = (
-        f"{_name(path)}, line {first + 2}: series {row['series_id']!r} has {problem} "
+        f"{source}, {where}: series {row['series_id']!r} has {problem} "
         f"({row['timestamp']}); {int(bad.sum())} row(s) do not come after the previous row of "
         "their series in time. Pass on_bad_order='warn' or 'ignore' to load them "
-        "in file order."
+        "in their original order."
     )
     if on_bad_order == "raise":
         raise ValueError(message)
-    warnings.warn(message, UserWarning, stacklevel=3)
+    warnings.warn(message, UserWarning, stacklevel=4)
