@@ -8,6 +8,7 @@ from sklearn.impute import KNNImputer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..windowing import find_periods
 from ._differencer import _validate_series
 
 
@@ -27,8 +28,8 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     n_neighbors : int, default=5
         Number of neighbouring training cycles used for each missing reading.
     period : "auto" or int, default="auto"
-        Rows per cycle. ``"auto"`` estimates it from the training series with the
-        autocorrelation rule described in the Notes.
+        Rows per cycle. ``"auto"`` estimates it from the training series with
+        :func:`~ecoai_sklearn.windowing.find_periods`, see the Notes.
     weights : {"uniform", "distance"} or callable, default="uniform"
         Weight of each neighbour, as in :class:`~sklearn.impute.KNNImputer`.
     align : {"profile", "start"}, default="profile"
@@ -93,14 +94,12 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ``KNNImputer`` on the raw rows (neighbours = timestamps with similar readings in the
     other channels) and 0.14 for linear interpolation.
 
-    ``period="auto"`` computes the autocorrelation of each channel (gaps linearly
-    interpolated, linear trend removed), averages it over channels, and takes the
-    shortest lag among the autocorrelation peaks (lags 2 to n/2) that reaches 80 % of
-    the highest peak; preferring the shortest strong cycle picks one day rather than one
-    week on load with weekends. When no peak exceeds ``max(0.2, 3 / sqrt(n))`` the whole
-    training series is one cycle; the imputation then reduces to filling each gap from the
-    mean profile, which is the series itself interpolated linearly (circularly) across the
-    gap.
+    ``period="auto"`` fills the gaps of each channel by linear interpolation and takes
+    the best period of :func:`~ecoai_sklearn.windowing.find_periods` (one day, not half
+    a day or a week, on load with a 12-hour harmonic and weekends). When it finds no
+    significant period (noise, a constant or too short series) the whole training series
+    is one cycle; the imputation then reduces to filling each gap from the mean profile,
+    which is the series itself interpolated linearly (circularly) across the gap.
 
     Examples
     --------
@@ -154,7 +153,7 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 f"X has no observed value in channel(s) {self._channel_labels(empty)}: "
                 "SeriesKNNImputer needs at least one reading per channel to fit."
             )
-        self.period_ = _autocorrelation_period(X) if self.period == "auto" else int(self.period)
+        self.period_ = _estimate_period(X) if self.period == "auto" else int(self.period)
         cycles = _to_cycles(X, self.period_, shift=0)
         self.phase_counts_ = (~np.isnan(cycles)).sum(axis=1).T
         self.profile_ = _mean_profile(cycles)
@@ -296,31 +295,11 @@ def _best_shift(X, profile):
     return 0 if cost[0] <= cost[best] + tolerance else best
 
 
-def _autocorrelation_period(X):
-    """Shortest strong autocorrelation peak of the series (see SeriesKNNImputer Notes)."""
-    n = X.shape[0]
-    if n < 4:
-        return max(n, 1)
-    t = np.arange(n)
-    acf = np.zeros(n)
-    used = 0
-    for column in X.T:
-        seen = ~np.isnan(column)
-        if seen.sum() < 3:
-            continue
-        x = np.interp(t, t[seen], column[seen])
-        x = x - np.polyval(np.polyfit(t, x, 1), t)
-        power = np.dot(x, x)
-        if power <= 1e-12 * n * (np.abs(column[seen]).max() ** 2 + 1e-300):
-            continue
-        spectrum = np.fft.rfft(x, 2 * n)
-        acf += np.fft.irfft(spectrum * np.conj(spectrum), 2 * n)[:n] / power
-        used += 1
-    if not used:
-        return n
-    acf /= used
-    lags = np.arange(2, n // 2)
-    peaks = lags[(acf[lags] > acf[lags - 1]) & (acf[lags] >= acf[lags + 1])]
-    if peaks.size == 0 or acf[peaks].max() < max(0.2, 3.0 / np.sqrt(n)):
-        return n
-    return int(peaks[acf[peaks] >= 0.8 * acf[peaks].max()][0])
+def _estimate_period(X):
+    """Dominant period of the gap-interpolated series, or its length if it has none."""
+    t = np.arange(X.shape[0])
+    filled = np.column_stack([np.interp(t, t[~np.isnan(col)], col[~np.isnan(col)]) for col in X.T])
+    try:
+        return int(find_periods(filled, 1)[0])
+    except ValueError:  # constant, too short, or no significant periodic peak
+        return X.shape[0]
