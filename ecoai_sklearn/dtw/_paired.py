@@ -125,11 +125,12 @@ def paired_dtw(X, Y, *, window=None, return_point_costs=False):
     -----
     Cost: ``n_pairs * len_x * len_y`` cells without band, about
     ``n_pairs * len_x * (2r + 1)`` with one; the band version only visits band cells.
-    Memory: the kernel works on blocks of 64 pairs, each with two rolling DP rows, or
-    with the whole ``(len_x + 1, len_y + 1)`` matrix per pair of the block when point
-    costs are requested (for the backtrack); only one block per numba thread is alive
-    at a time, so extra memory does not grow with ``n_pairs``. Float32 and float64
-    input is read in place (no copy, any strides, e.g. a sliding-window view).
+    Memory: the kernel works on blocks of 64 pairs with two rolling DP rows; when point
+    costs are requested it also records, for the backtrack, one byte per cell (the
+    predecessor), ``len_x * len_y * 64`` bytes per block. Only one block per numba
+    thread is alive at a time, so extra memory does not grow with ``n_pairs``.
+    Float32 and float64 input is read in place (no copy, any strides, e.g. a
+    sliding-window view).
 
     The number of threads follows :func:`numba.set_num_threads` (or the
     ``NUMBA_NUM_THREADS`` environment variable); small inputs (below about 8 million
