@@ -34,7 +34,7 @@ class USAD(_BaseAutoencoder):
     beta : float, default=0.0
         Weight of the ``AE2(AE1)`` error in :meth:`score_windows`. The paper's code uses
         ``alpha = beta = 0.5``; see the Notes for why the default leaves AE2 out.
-    max_epochs : int, default=30
+    max_epochs : int, default=50
         Passes over the training windows per call to :meth:`fit`.
     lr : float, default=1e-3
         Learning rate of both optimizers.
@@ -139,7 +139,7 @@ class USAD(_BaseAutoencoder):
         *,
         alpha=1.0,
         beta=0.0,
-        max_epochs=30,
+        max_epochs=50,
         lr=1e-3,
         batch_size=128,
         optimizer=torch.optim.Adam,
