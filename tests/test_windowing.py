@@ -63,8 +63,13 @@ def test_alternating_series_has_period_two_at_nyquist():
     [
         # score(8) = 1 + 1.5 / 2 = 1.75 > score(4) = 1.5: the fundamental wins
         (1.0, 1.5, [8, 4]),
-        # score(8) = 0.4 + 1.5 / 2 = 1.15 < 1.5: a weak "fundamental" does not
+        # score(8) = 0.4 + 0.75 = 1.15 < 1.5, within 25 % of it, so autocorrelation
+        # decides: the series repeats after 4 samples with correlation
+        # (1.5**2 - 0.4**2) / (1.5**2 + 0.4**2) = 0.87, at least half the 1.0 after 8
+        # samples, so the better score keeps its rank
         (0.4, 1.5, [4, 8]),
+        # score(8) = 0.2 + 0.75 = 0.95 < 0.75 * 1.5: no tie at all
+        (0.2, 1.5, [4, 8]),
     ],
 )
 def test_harmonic_family_score_hand_computed(fundamental, harmonic, expected):
@@ -73,6 +78,16 @@ def test_harmonic_family_score_hand_computed(fundamental, harmonic, expected):
     assert_array_equal(periods, expected)
     ratio = dict(zip(periods.tolist(), amplitudes))
     assert_allclose(ratio[4] / ratio[8], harmonic / fundamental, rtol=1e-6)
+
+
+def test_one_spike_a_day_gives_one_day():
+    # A comb of equally strong harmonics: every line has a complete harmonic family and
+    # nearly the same score; only one day makes the series repeat.
+    rng = np.random.default_rng(0)
+    for n_days in (14, 60):
+        t = np.arange(96 * n_days)
+        x = (t % 96 == 0) + 0.05 * rng.standard_normal(t.size) + t / t.size
+        assert find_periods(x, 1)[0] == 96
 
 
 def test_tone_between_bins_is_refined_and_not_duplicated():
@@ -113,12 +128,20 @@ def test_daily_period_beats_strong_12_hour_harmonic(ratio, n_days):
 
 
 def test_differencing_over_weights_the_harmonic():
-    # The feasibility study's finding, kept as a documented behaviour: differencing
-    # multiplies the amplitude at frequency f by |2 sin(pi f)|, twice as much at 1/48 as
-    # at 1/96, so a 12-hour component 1.2 times the daily one wins after differencing.
-    x = _daily_load(28, 1.2, noise=0.0)
-    assert find_periods(x, 1, detrend="difference")[0] == 48
-    assert find_periods(x, 1, detrend="linear")[0] == 96
+    # Differencing multiplies the amplitude at frequency f by |2 sin(pi f)|: the
+    # feasibility study's reason for detrending by default. On whole cycles the ratio
+    # of the 12-hour to the daily amplitude is exactly 1.2 * sin(pi / 48) / sin(pi / 96).
+    x = _daily_load(28, 1.2, weekend=1.0, noise=0.0)
+    periods, linear = find_periods(x, 2, max_period=100, return_amplitudes=True)
+    assert_array_equal(periods, [96, 48])
+    assert_allclose(linear[1] / linear[0], 1.2, rtol=1e-3)
+    periods, differenced = find_periods(
+        x, 2, max_period=100, detrend="difference", return_amplitudes=True
+    )
+    ratio = dict(zip(periods.tolist(), differenced))
+    expected = 1.2 * np.sin(np.pi / 48) / np.sin(np.pi / 96)
+    assert_allclose(ratio[48] / ratio[96], expected, rtol=1e-3)
+    assert ratio[48] > ratio[96]  # the harmonic's peak is the stronger one
 
 
 @pytest.mark.parametrize("harmonic_ratio", [0.6, 0.9])

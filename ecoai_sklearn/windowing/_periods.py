@@ -35,6 +35,12 @@ _MIN_RELATIVE_AMPLITUDE = 0.01
 # A channel whose preprocessed values vary less than this fraction of its magnitude is
 # treated as constant (a pure linear trend after detrending, for instance).
 _CONSTANT_RTOL = 1e-9
+# Harmonically related peaks whose scores are within this fraction of the best one are
+# ranked by autocorrelation instead.
+_NEAR_TIE = 0.25
+# ...and the best scored of them whose autocorrelation reaches this fraction of the
+# highest goes first (a harmonic line of a comb does not repeat at all).
+_REPEAT_RATIO = 0.5
 # Harmonic matching tolerance in frequency bins.
 _HARMONIC_TOL = 1.0
 
@@ -143,6 +149,14 @@ def find_periods(
     The harmonics also sharpen the period: ``f/h`` of the harmonic at frequency ``f`` is
     averaged with the candidate's own frequency, weighted by ``(h * amplitude) ** 2``.
     Candidates that round to the same period are merged (the better scored is kept).
+    When harmonically related candidates (one period an integer multiple of the other)
+    score within 25 % of the best, the autocorrelation at each one's period (the check
+    AutoPeriod [Vlachos2005]_ applies to candidates) decides: the best scored among
+    those after which the series repeats at least half as well as after the
+    best-repeating one goes first. In a comb of equally strong harmonics (one spike a
+    day) every line has a complete family and nearly the same score, but only the
+    fundamental makes the series repeat; a daily period that repeats well keeps its
+    rank against a near-tied weekly one.
 
     **Limits.** Two cycles are the minimum, but with fewer than about 8 cycles in ``X``
     the period may be off by a sample or two. A strong slow wander (a random walk,
@@ -189,16 +203,14 @@ def find_periods(
         )
     peaks = _find_candidates(x, detrend)
     in_range = (peaks.periods >= min_period) & (peaks.periods <= longest)
-    order = np.lexsort((peaks.periods, -peaks.amplitudes, -peaks.scores))
-    order = order[in_range[order]]
-    if order.size < n_periods:
+    if in_range.sum() < n_periods:
         raise ValueError(
             f"n_periods={n_periods} periods were requested but X has only "
-            f"{order.size} significant periodic peak(s) with periods between "
+            f"{in_range.sum()} significant periodic peak(s) with periods between "
             f"min_period={min_period} and {longest} samples (max_period={max_period}, "
             f"at most n_timestamps // 2); ask for fewer periods or widen the bounds."
         )
-    chosen = order[:n_periods]
+    chosen = _rank(peaks, in_range, n_periods)
     periods = peaks.periods[chosen].astype(np.int64)
     if return_amplitudes:
         return periods, peaks.amplitudes[chosen]
@@ -254,12 +266,77 @@ def check_series(X, *, name="X"):
 
 
 class _Peaks:
-    """Candidate periods with their amplitudes and harmonic-family scores."""
+    """Candidate periods, their frequencies (bins), amplitudes and family scores.
 
-    def __init__(self, periods, amplitudes, scores):
+    ``series`` is the standardized, preprocessed series the candidates come from (its
+    autocorrelation breaks near-ties between harmonically related candidates).
+    """
+
+    def __init__(self, periods, frequencies, amplitudes, scores, series):
         self.periods = periods
+        self.frequencies = frequencies
         self.amplitudes = amplitudes
         self.scores = scores
+        self.series = series
+
+
+def _rank(peaks, eligible, n_picks):
+    """Indices of the ``n_picks`` best eligible peaks, best first.
+
+    The best score goes first (then amplitude, then the shorter period). Among the
+    remaining peaks harmonically related to it (one period an integer multiple of the
+    other) and scoring within ``_NEAR_TIE`` of it, a peak goes first only if the
+    series repeats after its period at least ``_REPEAT_RATIO`` times as well
+    (autocorrelation) as after the period of the best-repeating one.
+    """
+    remaining = eligible.copy()
+    picks = []
+    while len(picks) < n_picks:
+        candidates = np.flatnonzero(remaining)
+        order = np.lexsort(
+            (peaks.periods[candidates], -peaks.amplitudes[candidates], -peaks.scores[candidates])
+        )
+        best = candidates[order[0]]
+        tied = np.flatnonzero(
+            remaining
+            & (peaks.scores >= (1.0 - _NEAR_TIE) * peaks.scores[best])
+            & _harmonically_related(peaks.frequencies, peaks.frequencies[best])
+        )
+        if tied.size > 1:
+            # Best score first, but not one after which the series repeats less than
+            # half as well as after another tied candidate.
+            tied = tied[
+                np.lexsort((peaks.periods[tied], -peaks.amplitudes[tied], -peaks.scores[tied]))
+            ]
+            correlations = np.array(
+                [_autocorrelation(peaks.series, peaks.periods[i]) for i in tied]
+            )
+            if correlations.max() > 0.0:
+                best = tied[np.argmax(correlations >= _REPEAT_RATIO * correlations.max())]
+        picks.append(best)
+        remaining[best] = False
+    return np.array(picks, dtype=np.intp)
+
+
+def _harmonically_related(frequencies, frequency):
+    """Whether each frequency is an integer multiple or divisor of ``frequency``."""
+    low = np.minimum(frequencies, frequency)
+    high = np.maximum(frequencies, frequency)
+    order = np.maximum(np.round(high / low), 1.0)
+    return np.abs(high - order * low) <= _HARMONIC_TOL
+
+
+def _autocorrelation(z, lag):
+    """Mean over channels of the correlation between the series and itself ``lag`` later."""
+    if lag >= z.shape[0] - 1:
+        return -np.inf
+    head, tail = z[:-lag], z[lag:]
+    head = head - head.mean(axis=0)
+    tail = tail - tail.mean(axis=0)
+    scale = np.sqrt((head**2).sum(axis=0) * (tail**2).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = (head * tail).sum(axis=0) / scale
+    return float(np.nanmean(correlation)) if np.isfinite(correlation).any() else -np.inf
 
 
 def _find_candidates(x, detrend):
@@ -278,7 +355,7 @@ def _find_candidates(x, detrend):
     frequencies, scores = _harmonic_families(frequencies, amplitudes)
     periods = np.maximum(np.round(n / frequencies), 2).astype(np.int64)
     keep = _distinct_periods(periods, scores)
-    return _Peaks(periods[keep], amplitudes[keep], scores[keep])
+    return _Peaks(periods[keep], frequencies[keep], amplitudes[keep], scores[keep], z)
 
 
 def _standardized_channels(x, detrend):
@@ -384,13 +461,23 @@ def _harmonic_families(frequencies, amplitudes):
     scores = amplitudes.copy()
     weights = amplitudes**2
     weighted = weights * frequencies
+    own = np.arange(frequencies.size)
+    order = np.argsort(frequencies)
+    sorted_frequencies = frequencies[order]
     for h in range(2, _MAX_HARMONIC + 1):
-        distance = np.abs(frequencies[np.newaxis, :] - h * frequencies[:, np.newaxis])
-        np.fill_diagonal(distance, np.inf)
-        candidates = np.where(distance <= _HARMONIC_TOL, amplitudes[np.newaxis, :], -1.0)
-        match = candidates.argmax(axis=1)
-        found = candidates[np.arange(match.size), match] >= 0.0
-        harmonic_amplitude = np.where(found, amplitudes[match], 0.0)
+        # Peaks are at least three bins apart, so few candidates lie in each tolerance
+        # window: scan them by offset from the window's first one (memory O(n_peaks)).
+        start = np.searchsorted(sorted_frequencies, h * frequencies - _HARMONIC_TOL, "left")
+        stop = np.searchsorted(sorted_frequencies, h * frequencies + _HARMONIC_TOL, "right")
+        harmonic_amplitude = np.zeros_like(amplitudes)
+        match = np.zeros(amplitudes.size, dtype=np.intp)
+        for offset in range(int((stop - start).max(initial=0))):
+            position = start + offset
+            inside = position < stop
+            candidate = order[np.minimum(position, order.size - 1)]
+            better = inside & (candidate != own) & (amplitudes[candidate] > harmonic_amplitude)
+            harmonic_amplitude = np.where(better, amplitudes[candidate], harmonic_amplitude)
+            match = np.where(better, candidate, match)
         scores += harmonic_amplitude / h
         weight = (h * harmonic_amplitude) ** 2
         weights = weights + weight

@@ -29,7 +29,9 @@ class FFTWindower(TransformerMixin, BaseEstimator):
     ----------
     window_size : "auto" or int, default="auto"
         Window length in samples, or ``"auto"`` to use a period found in ``X`` by
-        ``fit``.
+        ``fit``. There is no fallback length: ``"auto"`` raises a ``ValueError`` on a
+        series without a significant period (constant, or noise only); pass an int
+        for such series.
     period_rank : int, default=0
         Which of the found periods is the window length with ``"auto"`` (0 = the
         dominant one); a multi-scale detector uses one windower per rank.
