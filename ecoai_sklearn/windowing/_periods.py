@@ -220,8 +220,8 @@ def find_periods(
 def check_series(X, *, name="X"):
     """Validate a series and return it as a float64 array ``(n_timestamps, n_channels)``.
 
-    Accepts 1D (one channel) or 2D input; never returns a view that could be written to
-    through (callers only read it).
+    Accepts 1D (one channel) or 2D input. The result may be ``X`` itself (no copy when
+    it already is float64): callers only read it.
     """
     if isinstance(X, (str, bytes)):
         raise TypeError(f"{name} must be a numeric array-like series, got a string.")
