@@ -1,0 +1,441 @@
+"""AnomalyDisplay: a series with its anomaly score, threshold and anomalies."""
+
+import numpy as np
+import pandas as pd
+
+from ..metrics._labels import check_y_pred, check_y_true
+from ._inspect import detector_outputs
+from ._utils import as_x, cell_edges, format_time_axis, make_axes, shade
+
+_TRUE_STYLE = {"color": "tab:red", "alpha": 0.18, "linewidth": 0}
+_PRED_STYLE = {"color": "tab:orange", "alpha": 0.35, "linewidth": 0}
+_THRESHOLD_STYLE = {"color": "tab:red", "linestyle": "--", "linewidth": 1.0}
+_SCORE_STYLE = {"color": "black", "linewidth": 0.8}
+
+
+class AnomalyDisplay:
+    """Series, anomaly score, threshold and anomalies of a detector, in stacked panels.
+
+    The top panel shows the series (one line per channel), with true anomalies shaded in
+    red and predicted anomalies in orange. The bottom panel shows the anomaly score
+    (higher = more anomalous), the threshold above which a row is predicted anomalous
+    (dashed) and the true anomalies again. Between them, the multi-scale view adds one
+    panel per error column (one per window size of a multi-scale detector), true
+    anomalies shaded.
+
+    Build it with :meth:`from_estimator` or :meth:`from_predictions`; the constructor only
+    stores data (in the style of scikit-learn's ``Display`` objects), and :meth:`plot`
+    draws it.
+
+    Parameters
+    ----------
+    series : ndarray of shape (n_timestamps, n_channels) or (n_timestamps,)
+        The series, rows in time order (NaN = missing reading, drawn as a gap).
+    scores : ndarray of shape (n_timestamps,)
+        Anomaly score of each row, higher = more anomalous.
+    timestamps : array-like of shape (n_timestamps,), default=None
+        x coordinates (datetimes or numbers); ``None`` means row positions.
+    y_true : array-like of shape (n_timestamps,), default=None
+        True labels, 1 = anomaly, 0 = normal.
+    y_pred : array-like of shape (n_timestamps,), default=None
+        Predicted labels: an outlier detector's -1 (anomaly) / +1 (normal), or 0/1
+        (1 = anomaly); see :func:`~ecoai_sklearn.metrics.point_f1_score` for the rule.
+    threshold : float, default=None
+        Score above which a row is anomalous, drawn as a horizontal line.
+    errors : ndarray of shape (n_timestamps, n_errors), default=None
+        Per-scale reconstruction errors, one panel per column.
+    channel_names : list of str, default=None
+        Legend entry of each channel.
+    error_names : list of str, default=None
+        y label of each error panel.
+    name : str, default=None
+        Title of the figure (the detector's name).
+
+    Attributes
+    ----------
+    figure_ : matplotlib Figure
+        Figure holding the panels.
+    ax_ : ndarray of matplotlib Axes of shape (n_panels,)
+        The panels, top to bottom: series, one per error column, score.
+    series_lines_ : list of matplotlib Line2D
+        One line per channel.
+    error_lines_ : list of matplotlib Line2D
+        One line per error column.
+    score_line_ : matplotlib Line2D
+        The anomaly score.
+    threshold_line_ : matplotlib Line2D or None
+        The threshold, if any.
+    true_spans_ : list of matplotlib patches
+        Shaded runs of true anomalies, on every panel.
+    pred_spans_ : list of matplotlib patches
+        Shaded runs of predicted anomalies, on the series panel.
+
+    See Also
+    --------
+    PeriodogramDisplay : The FFT periodogram and the periods a detector chose.
+
+    Notes
+    -----
+    A shaded run covers its rows from half a step before the first to half a step after
+    the last, so that a single anomalous row (a spike) stays visible.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from ecoai_sklearn.plotting import AnomalyDisplay
+    >>> X = np.sin(np.arange(200) / 5.0)
+    >>> X[120] = 4.0
+    >>> scores = np.abs(X - np.sin(np.arange(200) / 5.0))
+    >>> y_true = (np.arange(200) == 120).astype(int)
+    >>> display = AnomalyDisplay.from_predictions(X, scores, y_true=y_true, threshold=1.0)
+    >>> display.ax_.shape
+    (2,)
+    >>> len(display.true_spans_), len(display.pred_spans_)
+    (2, 1)
+    >>> float(display.threshold_line_.get_ydata()[0])
+    1.0
+    """
+
+    def __init__(
+        self,
+        *,
+        series,
+        scores,
+        timestamps=None,
+        y_true=None,
+        y_pred=None,
+        threshold=None,
+        errors=None,
+        channel_names=None,
+        error_names=None,
+        name=None,
+    ):
+        self.series = series
+        self.scores = scores
+        self.timestamps = timestamps
+        self.y_true = y_true
+        self.y_pred = y_pred
+        self.threshold = threshold
+        self.errors = errors
+        self.channel_names = channel_names
+        self.error_names = error_names
+        self.name = name
+
+    def plot(self, ax=None, *, show_legend=True):
+        """Draw the panels.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or sequence of Axes, default=None
+            ``None`` draws a new figure. One Axes made by ``subplots`` is split into the
+            panels (and removed). A sequence must hold one Axes per panel: 2, plus one
+            per error column.
+        show_legend : bool, default=True
+            Whether to draw legends on the series and score panels.
+
+        Returns
+        -------
+        display : AnomalyDisplay
+            The display, with the matplotlib artists as attributes.
+        """
+        data = _check_display_data(self)
+        n_errors = 0 if data.errors is None else data.errors.shape[1]
+        ratios = [2.0] + [1.0] * n_errors + [1.5]
+        self.figure_, self.ax_ = make_axes(ax, len(ratios), ratios, "AnomalyDisplay.plot")
+        x, edges = data.x, cell_edges(data.x)
+        series_ax, score_ax = self.ax_[0], self.ax_[-1]
+
+        self.series_lines_ = []
+        for channel, label in enumerate(data.channel_names):
+            (line,) = series_ax.plot(x, data.series[:, channel], linewidth=0.8, label=label)
+            self.series_lines_.append(line)
+        series_ax.set_ylabel("value")
+
+        self.true_spans_, self.pred_spans_ = [], []
+        for panel in self.ax_:
+            if data.y_true is not None:
+                self.true_spans_.extend(
+                    shade(panel, edges, data.y_true, label="true anomaly", **_TRUE_STYLE)
+                )
+        if data.y_pred is not None:
+            self.pred_spans_ = shade(
+                series_ax, edges, data.y_pred, label="predicted anomaly", **_PRED_STYLE
+            )
+
+        self.error_lines_ = []
+        for column in range(n_errors):
+            panel = self.ax_[1 + column]
+            (line,) = panel.plot(x, data.errors[:, column], color="tab:purple", linewidth=0.8)
+            panel.set_ylabel(data.error_names[column])
+            self.error_lines_.append(line)
+
+        (self.score_line_,) = score_ax.plot(x, data.scores, label="anomaly score", **_SCORE_STYLE)
+        self.threshold_line_ = None
+        if data.threshold is not None:
+            self.threshold_line_ = score_ax.axhline(
+                data.threshold, label="threshold", **_THRESHOLD_STYLE
+            )
+        score_ax.set_ylabel("anomaly score")
+        score_ax.set_xlabel("time" if x.dtype.kind == "M" else "row")
+        format_time_axis(score_ax, x)
+        if self.name is not None:
+            series_ax.set_title(str(self.name))
+        if show_legend:
+            series_ax.legend(loc="upper left", fontsize="small", ncols=2)
+            score_ax.legend(loc="upper left", fontsize="small")
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        *,
+        y_true=None,
+        timestamps=None,
+        show_errors="auto",
+        name=None,
+        ax=None,
+        show_legend=True,
+    ):
+        """Plot a fitted detector's anomaly score and predictions on a series.
+
+        The score is ``-decision_function(X)`` and the threshold 0 (a row is predicted
+        anomalous when its score is above 0, sklearn's ``predict == -1`` rule); a
+        detector without ``decision_function`` is scored by ``-score_samples(X)`` and its
+        predictions come from ``predict`` (no threshold line). ``X`` is passed through
+        the detector once.
+
+        Parameters
+        ----------
+        estimator : fitted outlier detector
+            Usually a pipeline from :mod:`ecoai_sklearn.pipelines`.
+        X : array-like or DataFrame of shape (n_timestamps, n_channels)
+            The series to score; a DataFrame's columns name the channels and its
+            DatetimeIndex gives the timestamps.
+        y_true : array-like of shape (n_timestamps,), default=None
+            True labels (1 = anomaly) to shade.
+        timestamps : array-like of shape (n_timestamps,), default=None
+            x coordinates; default: the DatetimeIndex of ``X``, else row positions.
+        show_errors : "auto" or bool, default="auto"
+            For a Pipeline, whether to add one panel per column of the last step's input
+            (the error of each scale). ``"auto"`` does so when it has several columns
+            (a multi-scale detector). Columns fed by one FFTWindower each are labelled
+            by their period.
+        name : str, default=None
+            Title; default: the class name of ``estimator``.
+        ax : matplotlib Axes or sequence of Axes, default=None
+            Where to draw, see :meth:`plot`.
+        show_legend : bool, default=True
+            Whether to draw legends.
+
+        Returns
+        -------
+        display : AnomalyDisplay
+        """
+        if show_errors not in ("auto", True, False):
+            raise ValueError(f"show_errors must be 'auto', True or False; got {show_errors!r}.")
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(estimator)
+        series, channel_names, index_times = _split_frame(X)
+        outputs = detector_outputs(estimator, X, errors=show_errors)
+        display = cls(
+            series=series,
+            scores=outputs.score,
+            timestamps=index_times if timestamps is None else timestamps,
+            y_true=y_true,
+            y_pred=outputs.y_pred,
+            threshold=outputs.threshold,
+            errors=outputs.errors,
+            channel_names=channel_names,
+            error_names=outputs.error_names,
+            name=type(estimator).__name__ if name is None else name,
+        )
+        return display.plot(ax=ax, show_legend=show_legend)
+
+    @classmethod
+    def from_predictions(
+        cls,
+        X,
+        scores,
+        *,
+        y_true=None,
+        y_pred=None,
+        threshold=None,
+        timestamps=None,
+        errors=None,
+        error_names=None,
+        name=None,
+        ax=None,
+        show_legend=True,
+    ):
+        """Plot a series with anomaly scores computed beforehand.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_timestamps, n_channels) or (n_timestamps,)
+            The series; a DataFrame's columns name the channels and its DatetimeIndex
+            gives the timestamps.
+        scores : array-like of shape (n_timestamps,)
+            Anomaly scores, higher = more anomalous (for an sklearn outlier detector:
+            ``-decision_function(X)``).
+        y_true : array-like of shape (n_timestamps,), default=None
+            True labels (1 = anomaly, 0 = normal) to shade.
+        y_pred : array-like of shape (n_timestamps,), default=None
+            Predicted labels (-1/+1 or 0/1) to shade. ``None`` with a ``threshold``
+            means ``scores > threshold``.
+        threshold : float, default=None
+            Threshold line on the score panel.
+        timestamps : array-like of shape (n_timestamps,), default=None
+            x coordinates; default: the DatetimeIndex of ``X``, else row positions.
+        errors : array-like of shape (n_timestamps, n_errors), default=None
+            Per-scale errors, one panel each (the multi-scale view).
+        error_names : list of str, default=None
+            Labels of the error panels; default ``"error 0"``, ``"error 1"``, ...
+        name : str, default=None
+            Title.
+        ax : matplotlib Axes or sequence of Axes, default=None
+            Where to draw, see :meth:`plot`.
+        show_legend : bool, default=True
+            Whether to draw legends.
+
+        Returns
+        -------
+        display : AnomalyDisplay
+        """
+        series, channel_names, index_times = _split_frame(X)
+        if y_pred is None and threshold is not None:
+            y_pred = _as_float_1d(scores, "scores") > _check_threshold(threshold)
+        display = cls(
+            series=series,
+            scores=scores,
+            timestamps=index_times if timestamps is None else timestamps,
+            y_true=y_true,
+            y_pred=y_pred,
+            threshold=threshold,
+            errors=errors,
+            channel_names=channel_names,
+            error_names=error_names,
+            name=name,
+        )
+        return display.plot(ax=ax, show_legend=show_legend)
+
+
+def _split_frame(X):
+    """Values, channel names and DatetimeIndex (or None) of a series-like ``X``."""
+    if isinstance(X, pd.Series):
+        X = X.to_frame(name=X.name if X.name is not None else "value")
+    if isinstance(X, pd.DataFrame):
+        times = X.index if isinstance(X.index, pd.DatetimeIndex) else None
+        return X.to_numpy(), [str(c) for c in X.columns], times
+    return X, None, None
+
+
+def _as_float_1d(values, name):
+    if isinstance(values, str) or values is None:
+        raise TypeError(f"{name} must be a 1D numeric array-like, got {type(values).__name__}.")
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric: {exc}") from exc
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1D, got an array of shape {array.shape}.")
+    return array
+
+
+def _check_threshold(threshold):
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"threshold must be a number, got {threshold!r}.") from exc
+    if not np.isfinite(value):
+        raise ValueError(f"threshold must be finite, got {threshold!r}.")
+    return value
+
+
+class _Checked:
+    pass
+
+
+def _check_display_data(display):
+    """Validate the stored data; return arrays ready to draw (inputs are not modified)."""
+    data = _Checked()
+    series = display.series
+    if isinstance(series, str) or series is None:
+        raise TypeError(f"X must be a numeric series, got {type(series).__name__}.")
+    try:
+        series = np.asarray(series, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"X must be numeric: {exc}") from exc
+    if series.ndim == 1:
+        series = series[:, np.newaxis]
+    if series.ndim != 2:
+        raise ValueError(
+            "X must be a series of shape (n_timestamps,) or (n_timestamps, n_channels); got "
+            f"an array of shape {series.shape} (windows cannot be drawn as a series)."
+        )
+    n, n_channels = series.shape
+    if n == 0 or n_channels == 0:
+        raise ValueError(f"X is empty (shape {series.shape}).")
+    data.series = series
+    data.scores = _as_float_1d(display.scores, "scores")
+    _check_length(data.scores, n, "scores")
+    data.x = as_x(display.timestamps, n)
+    data.y_true = None
+    if display.y_true is not None:
+        data.y_true = check_y_true(display.y_true)
+        _check_length(data.y_true, n, "y_true")
+    data.y_pred = None
+    if display.y_pred is not None:
+        data.y_pred = _check_y_pred(display.y_pred)
+        _check_length(data.y_pred, n, "y_pred")
+    data.threshold = None if display.threshold is None else _check_threshold(display.threshold)
+    names = display.channel_names
+    if names is None:
+        names = ["value"] if n_channels == 1 else [f"channel {i}" for i in range(n_channels)]
+    data.channel_names = _check_names(names, n_channels, "channel_names")
+    data.errors, data.error_names = None, None
+    if display.errors is not None:
+        errors = np.asarray(display.errors, dtype=np.float64)
+        if errors.ndim == 1:
+            errors = errors[:, np.newaxis]
+        if errors.ndim != 2 or errors.shape[1] == 0:
+            raise ValueError(
+                f"errors must have shape (n_timestamps, n_errors); got shape {errors.shape}."
+            )
+        _check_length(errors, n, "errors")
+        names = display.error_names
+        if names is None:
+            names = [f"error {i}" for i in range(errors.shape[1])]
+        data.errors = errors
+        data.error_names = _check_names(names, errors.shape[1], "error_names")
+    return data
+
+
+def _check_y_pred(y_pred):
+    values = np.asarray(y_pred)
+    if values.dtype.kind in "iuf" and values.size and np.all(values == 1):
+        # check_y_pred's own message points to a parameter this display does not have.
+        raise ValueError(
+            "y_pred holds only the value 1: 'all normal' for a detector's predict (-1/+1) "
+            "but 'all anomalies' for 0/1 labels. Pass a bool array (True = anomaly), e.g. "
+            "y_pred=(detector.predict(X) == -1)."
+        )
+    return check_y_pred(y_pred)
+
+
+def _check_length(array, n, name):
+    if array.shape[0] != n:
+        raise ValueError(f"{name} has {array.shape[0]} rows but X has {n}; they must match.")
+
+
+def _check_names(names, expected, name):
+    names = [names] if isinstance(names, str) else [str(v) for v in names]
+    if len(names) != expected:
+        raise ValueError(f"{name} must hold {expected} name(s), got {len(names)}.")
+    return names

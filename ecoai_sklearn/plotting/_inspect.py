@@ -1,0 +1,120 @@
+"""What a fitted detector computes, for the displays (private).
+
+A detector is any fitted outlier detector with ``decision_function`` or ``score_samples``,
+usually a :class:`~sklearn.pipeline.Pipeline` whose last step sees one error column per
+window size (the multi-scale design of DESIGN.md). Nothing here refits anything.
+"""
+
+import numpy as np
+from sklearn.utils import Bunch
+
+
+def _children(estimator):
+    """Sub-estimators of a Pipeline or FeatureUnion, in order (dropped steps skipped)."""
+    if hasattr(estimator, "steps"):
+        parts = [step for _, step in estimator.steps]
+    elif hasattr(estimator, "transformer_list"):
+        parts = [step for _, step in estimator.transformer_list]
+    else:
+        return []
+    return [p for p in parts if p is not None and not isinstance(p, str)]
+
+
+def find_windowers(estimator):
+    """Every FFTWindower inside ``estimator`` (itself included), depth first."""
+    from ..windowing import FFTWindower
+
+    if isinstance(estimator, FFTWindower):
+        return [estimator]
+    found = []
+    for child in _children(estimator):
+        found.extend(find_windowers(child))
+    return found
+
+
+def windower_inputs(estimator, X):
+    """``[(windower, series)]``: each FFTWindower and the series it receives from ``X``.
+
+    Steps of a Pipeline before the first step holding a windower transform ``X``
+    (imputer, scaler: cheap); the networks after the windowers are never run. Samplers,
+    which a pipeline skips outside ``fit``, are skipped here too.
+    """
+    from ..windowing import FFTWindower
+
+    if isinstance(estimator, FFTWindower):
+        return [(estimator, X)]
+    if hasattr(estimator, "transformer_list"):
+        pairs = []
+        for child in _children(estimator):
+            pairs.extend(windower_inputs(child, X))
+        return pairs
+    if hasattr(estimator, "steps"):
+        steps = _children(estimator)
+        for step in steps:
+            pairs = windower_inputs(step, X)
+            if pairs:
+                return pairs
+            if step is steps[-1]:
+                break
+            if hasattr(step, "transform"):
+                X = step.transform(X)
+    return []
+
+
+def detector_outputs(detector, X, *, errors="auto"):
+    """Anomaly score, threshold, predicted anomalies and per-scale errors of ``detector``.
+
+    The anomaly score is ``-decision_function(X)`` (higher = more anomalous) and the
+    threshold 0, so that ``score > threshold`` is exactly sklearn's ``predict == -1``
+    rule; without ``decision_function`` the score is ``-score_samples(X)``, there is no
+    threshold and the prediction comes from ``predict``. For a Pipeline, the input of
+    the last step (one error column per scale) is computed once and kept as ``errors``
+    when ``errors`` is True, or "auto" and it has several columns.
+    """
+    final, features = detector, X
+    steps = _children(detector) if hasattr(detector, "steps") else []
+    if errors is not False and len(steps) > 1:
+        final, features = steps[-1], detector[:-1].transform(X)
+    if hasattr(final, "decision_function"):
+        score = -np.asarray(final.decision_function(features), dtype=np.float64)
+        threshold = 0.0
+        y_pred = score > threshold
+    elif hasattr(final, "score_samples"):
+        score = -np.asarray(final.score_samples(features), dtype=np.float64)
+        threshold = None
+        y_pred = np.asarray(final.predict(features)) == -1
+    else:
+        raise TypeError(
+            "estimator must be a fitted outlier detector with decision_function or "
+            f"score_samples; got {type(detector).__name__}."
+        )
+    error_matrix, error_names = None, None
+    if final is not detector:
+        error_matrix = np.asarray(features, dtype=np.float64)
+        if error_matrix.ndim == 1:
+            error_matrix = error_matrix[:, np.newaxis]
+        if error_matrix.ndim != 2 or (errors == "auto" and error_matrix.shape[1] < 2):
+            error_matrix = None
+        else:
+            error_names = _error_names(detector[:-1], error_matrix.shape[1])
+    return Bunch(
+        score=score.ravel(),
+        threshold=threshold,
+        y_pred=y_pred.ravel(),
+        errors=error_matrix,
+        error_names=error_names,
+    )
+
+
+def _error_names(front, n_columns):
+    """``period P`` per column when each column comes from one windower, else feature names."""
+    windowers = find_windowers(front)
+    if len(windowers) == n_columns:
+        return [f"period {w.window_size_}" for w in windowers]
+    try:
+        names = [str(name) for name in front.get_feature_names_out()]
+    except (AttributeError, TypeError, ValueError):
+        names = []
+    if len(names) == n_columns:
+        return names
+    return [f"error {i}" for i in range(n_columns)]
