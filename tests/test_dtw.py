@@ -99,6 +99,19 @@ def test_matches_tslearn_band(w, radius):
     assert_allclose(paired_dtw(X, Y, window=radius), _tslearn(X, Y, radius), rtol=0, atol=1e-9)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("c", "radius"), [(1, None), (3, None), (1, 9), (3, 9)])
+def test_matches_tslearn_at_scale(c, radius):
+    # big enough for the parallel kernel, with and without point costs
+    rng = np.random.default_rng(c)
+    X = rng.normal(size=(2000, 96, c))
+    Y = X + 0.3 * rng.normal(size=(2000, 96, c))
+    dist, points = paired_dtw(X, Y, window=radius, return_point_costs=True)
+    assert_allclose(dist, _tslearn(X, Y, radius), rtol=0, atol=1e-9)
+    assert_array_equal(paired_dtw(X, Y, window=radius), dist)
+    assert_allclose(points.sum(axis=1), dist**2, rtol=1e-12)
+
+
 @pytest.mark.parametrize("fraction", [0.0, 0.05, 0.1, 0.5, 1.0])
 def test_float_window_is_fraction_of_length(fraction):
     rng = np.random.default_rng(3)
