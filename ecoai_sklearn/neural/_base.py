@@ -143,7 +143,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     # ----------------------------------------------------------------- validation
     def _validate_windows(self, X, *, reset):
-        """Check X without copying it; return a 2D or 3D numeric array of windows."""
+        """Check X without copying it; return it as a 3D view ``(n, w, c)`` and its rank."""
         if isinstance(X, str):
             raise TypeError(f"X must be an array of windows, got a string {X!r}.")
         X = validate_data(
@@ -166,7 +166,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 f"X has windows with {n_channels} channel(s), but {type(self).__name__} "
                 f"was fitted on windows with {self.n_channels_} channel(s)."
             )
-        return X
+        return (X[:, :, np.newaxis] if X.ndim == 2 else X), X.ndim
 
     def _check_window_length(self, window_length):
         """Hook for models with a minimum window length (convolutions)."""
@@ -249,7 +249,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _fit(self, X):
         """Validate X, build or reuse the net, and train; shared by the subclasses' fit."""
         warm = self.warm_start and hasattr(self, "net_")
-        X = self._validate_windows(X, reset=not warm)
+        X, _ = self._validate_windows(X, reset=not warm)
         self._check_training_windows(X)
         rng = check_random_state(self.random_state)
         init_seed, shuffle_seed, dropout_seed = (int(s) for s in rng.randint(_SEED_MAX, size=3))
@@ -268,7 +268,9 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             try:
                 net.initialize()
             except (TypeError, ValueError) as exc:
-                raise type(exc)(f"{type(self).__name__}: invalid parameter: {exc}") from exc
+                raise type(exc)(
+                    f"{type(self).__name__}: invalid module__ or optimizer__ parameter: {exc}"
+                ) from exc
             finally:
                 net.init_generator_ = None
 
@@ -287,13 +289,11 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     @staticmethod
     def _as_tensor(X):
-        """float32 C-contiguous (n, w, c) tensor; shares memory when X already is one."""
-        batch = np.ascontiguousarray(X, dtype=np.float32)
-        if batch.ndim == 2:
-            batch = batch[:, :, np.newaxis]
-        if not batch.flags.writeable:
-            batch = batch.copy()
-        return torch.from_numpy(batch)
+        """float32 C-contiguous tensor; shares memory with X when X is already one."""
+        array = np.ascontiguousarray(X, dtype=np.float32)
+        if not array.flags.writeable:  # torch tensors cannot be read-only
+            array = array.copy()
+        return torch.from_numpy(array)
 
     # ----------------------------------------------------------------- inference
     def _batches(self, X, batch_size):
@@ -316,6 +316,10 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             for part, batch in self._batches(X, batch_size):
                 out[part] = fn(module, batch).cpu().numpy().reshape(-1, *out_shape)
         return out
+
+    def __sklearn_is_fitted__(self):
+        # shape attributes are set before training starts; a failed fit has no net_
+        return hasattr(self, "net_")
 
     @property
     def module_(self):
@@ -345,7 +349,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             Latent codes.
         """
         check_is_fitted(self)
-        X = self._validate_windows(X, reset=False)
+        X, _ = self._validate_windows(X, reset=False)
         return self._run(X, lambda m, b: m.encode(b), (self._n_features_out,), None)
 
     def inverse_transform(self, Z):
@@ -369,7 +373,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 f"size {self._n_features_out}."
             )
         shape = (self.window_length_, self.n_channels_)
-        out = self._run(Z[:, :, np.newaxis], lambda m, b: m.decode(b[:, :, 0]), shape, None)
+        out = self._run(Z, lambda m, b: m.decode(b), shape, None)
         return out[:, :, 0] if self.input_ndim_ == 2 else out
 
     def reconstruct(self, X, *, batch_size=None):
@@ -388,17 +392,17 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             Reconstructed windows.
         """
         check_is_fitted(self)
-        X = self._validate_windows(X, reset=False)
-        out = self._run(X, self._reconstruct_batch, (X.shape[1], self.n_channels_), batch_size)
-        return out[:, :, 0] if X.ndim == 2 else out
+        X, ndim = self._validate_windows(X, reset=False)
+        out = self._run(X, lambda m, b: m(b), X.shape[1:], batch_size)
+        return out[:, :, 0] if ndim == 2 else out
 
     @staticmethod
-    def _reconstruct_batch(module, batch):
-        return module(batch)
+    def _reconstruction_errors(module, batch):
+        return torch.mean((module(batch) - batch) ** 2, dim=(1, 2))
 
     def _window_errors(self, module, batch):
         """Per-window anomaly score of one batch; overridden by USAD."""
-        return torch.mean((self._reconstruct_batch(module, batch) - batch) ** 2, dim=(1, 2))
+        return self._reconstruction_errors(module, batch)
 
     def score_windows(self, X, *, batch_size=None):
         """Anomaly score of each window (higher = more anomalous), streamed in batches.
@@ -419,7 +423,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             See the class documentation for the formula.
         """
         check_is_fitted(self)
-        X = self._validate_windows(X, reset=False)
+        X, _ = self._validate_windows(X, reset=False)
         return self._run(X, self._window_errors, (), batch_size).astype(np.float64)
 
     def score(self, X, y=None):
@@ -441,9 +445,6 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             ``-mean((X - reconstruct(X)) ** 2)``.
         """
         check_is_fitted(self)
-        X = self._validate_windows(X, reset=False)
-
-        def mse(module, batch):
-            return torch.mean((self._reconstruct_batch(module, batch) - batch) ** 2, dim=(1, 2))
-
-        return -float(np.mean(self._run(X, mse, (), None), dtype=np.float64))
+        X, _ = self._validate_windows(X, reset=False)
+        errors = self._run(X, self._reconstruction_errors, (), None)
+        return -float(np.mean(errors, dtype=np.float64))

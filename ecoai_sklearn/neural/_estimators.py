@@ -38,10 +38,13 @@ class CNNGRUAE(_BaseAutoencoder):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` tuples).
     warm_start : bool, default=False
-        If True, a second :meth:`fit` continues training the fitted module.
+        If True, a second :meth:`fit` continues training the fitted net (module,
+        optimizer state, history); it takes the new ``max_epochs``, ``lr``,
+        ``batch_size`` and ``verbose`` and keeps the other settings of the first fit.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and dropout through local generators, so
-        equal seeds give equal weights, also when fitted in parallel threads.
+        equal seeds give equal weights, also when fitted in parallel threads (bit for
+        bit on CPU; on CUDA see PyTorch's notes on reproducibility).
     device : str or torch.device, default="auto"
         Training and inference device; "auto" picks CUDA when available.
     verbose : int, default=0
@@ -171,9 +174,12 @@ class LSTMAE(_BaseAutoencoder):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks.
     warm_start : bool, default=False
-        If True, a second :meth:`fit` continues training the fitted module.
+        If True, a second :meth:`fit` continues training the fitted net (module,
+        optimizer state, history); it takes the new ``max_epochs``, ``lr``,
+        ``batch_size`` and ``verbose`` and keeps the other settings of the first fit.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and dropout through local generators.
+        Seeds weight initialisation, shuffling and dropout through local generators
+        (thread-safe; bit for bit on CPU).
     device : str or torch.device, default="auto"
         Training and inference device; "auto" picks CUDA when available.
     verbose : int, default=0

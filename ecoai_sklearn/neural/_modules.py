@@ -237,7 +237,7 @@ class CNNGRUModule(_AutoencoderModule):
 
     def decode(self, z):
         """Codes ``(batch, latent_size)`` -> windows ``(batch, time, channels)``."""
-        seq = z.unsqueeze(1).expand(-1, self.window_length, -1)
+        seq = z.unsqueeze(1).expand(-1, self.window_length, -1).contiguous()
         out, _ = self.decoder_rnn(seq)
         return self.decoder_conv(out.transpose(1, 2)).transpose(1, 2)
 
@@ -298,7 +298,7 @@ class LSTMAEModule(_AutoencoderModule):
 
     def decode(self, z):
         """Codes ``(batch, latent_size)`` -> windows ``(batch, time, channels)``."""
-        seq = z.unsqueeze(1).expand(-1, self.window_length, -1)
+        seq = z.unsqueeze(1).expand(-1, self.window_length, -1).contiguous()
         out, _ = self.decoder_rnn(seq)
         return self.output(out)
 

@@ -51,9 +51,12 @@ class USAD(_BaseAutoencoder):
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks.
     warm_start : bool, default=False
-        If True, a second :meth:`fit` continues training (and the epoch count ``n``).
+        If True, a second :meth:`fit` continues training the fitted net (and the epoch
+        count ``n``); it takes the new ``max_epochs``, ``lr``, ``batch_size`` and
+        ``verbose`` and keeps the other settings of the first fit.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation and shuffling through local generators.
+        Seeds weight initialisation and shuffling through local generators
+        (thread-safe; bit for bit on CPU).
     device : str or torch.device, default="auto"
         Training and inference device; "auto" picks CUDA when available.
     verbose : int, default=0
