@@ -1,0 +1,164 @@
+"""Detectors of the ``ecoai-detect`` command: registry, building, scoring, progress.
+
+Nothing here imports torch at module level: the registry is static text, so that
+``ecoai-detect --help`` stays fast; the factories are imported when a detector is built.
+"""
+
+import ast
+import contextlib
+import importlib
+import inspect
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from ._cli_base import DETECTORS, QUICK_EPOCHS, CLIError
+
+
+def parse_settings(pairs):
+    """``["a__b=3", "c=auto"]`` -> ``{"a__b": 3, "c": "auto"}`` (values as Python literals)."""
+    settings = {}
+    for pair in pairs or []:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise CLIError(f"--set expects KEY=VALUE, got {pair!r}.")
+        try:
+            settings[key] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            settings[key] = text.strip()
+    return settings
+
+
+def build_detector(name, *, random_state=None, settings=None, quick=False):
+    """A new, unfitted detector from its factory, with ``--set`` settings applied."""
+    if name not in DETECTORS:
+        raise CLIError(
+            f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)} "
+            "(see 'ecoai-detect fit --help')."
+        )
+    module_name, factory_name, _ = DETECTORS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise CLIError(f"the detector factories cannot be imported: {exc}") from exc
+    factory = getattr(module, factory_name, None)
+    if factory is None:
+        raise CLIError(f"detector {name!r} is not available in this version ({factory_name}).")
+    kwargs = {}
+    if random_state is not None and "random_state" in inspect.signature(factory).parameters:
+        kwargs["random_state"] = random_state
+    detector = factory(**kwargs)
+    params = detector.get_params(deep=True)
+    if quick:
+        epochs = {key: QUICK_EPOCHS for key in params if key.endswith("max_epochs")}
+        detector.set_params(**epochs)
+    if settings:
+        unknown = sorted(key for key in settings if key not in params)
+        if unknown:
+            nearby = sorted(k for k in params if k.rsplit("__", 1)[-1] in _last_parts(unknown))
+            hint = f"; parameters with that name: {', '.join(nearby[:6])}" if nearby else ""
+            raise CLIError(f"detector {name!r} has no parameter {', '.join(unknown)}{hint}.")
+        try:
+            detector.set_params(**settings)
+        except (TypeError, ValueError) as exc:
+            raise CLIError(f"--set: {_one_line(exc)}") from exc
+    return detector
+
+
+def _last_parts(keys):
+    return {key.rsplit("__", 1)[-1] for key in keys}
+
+
+def autoencoder_verbosity_keys(detector):
+    """Parameter keys ``...verbose`` of the neural estimators inside ``detector``."""
+    params = detector.get_params(deep=True)
+    keys = []
+    for key in params:
+        if not key.endswith("__verbose"):
+            continue
+        owner = params.get(key[: -len("__verbose")])
+        if type(owner).__module__.startswith("ecoai_sklearn.neural"):
+            keys.append(key)
+    return keys
+
+
+def fit_detector(detector, X, *, progress):
+    """Fit; with ``progress`` the autoencoders show skorch's progress bars on stderr.
+
+    Their epoch tables go to stdout in skorch, so stdout is sent to stderr meanwhile (the
+    report on stdout stays clean), and ``verbose`` is reset to 0 after fitting so that a
+    saved model stays silent.
+    """
+    keys = autoencoder_verbosity_keys(detector) if progress else []
+    if keys:
+        detector.set_params(**dict.fromkeys(keys, 1))
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            detector.fit(X)
+    finally:
+        if keys:
+            detector.set_params(**dict.fromkeys(keys, 0))
+    return detector
+
+
+def score_detector(detector, X):
+    """``(scores, labels)``: anomaly score (higher = more anomalous) and 0/1 label per row.
+
+    The score is ``-decision_function(X)`` and the label ``score > 0``, sklearn's
+    ``predict`` rule, computed from one pass; a detector without ``decision_function``
+    is scored by ``-score_samples(X)`` and labelled by ``predict``.
+    """
+    if hasattr(detector, "decision_function"):
+        scores = -np.asarray(detector.decision_function(X), dtype=np.float64).ravel()
+        labels = scores > 0
+    else:
+        scores = -np.asarray(detector.score_samples(X), dtype=np.float64).ravel()
+        labels = np.asarray(detector.predict(X)).ravel() == -1
+    return scores, labels.astype(np.int64)
+
+
+def history_rows(detector):
+    """Rows of history a window needs: the longest window of the detector's windowers."""
+    from .plotting._inspect import find_windowers
+
+    sizes = [int(getattr(w, "window_size_", 0)) for w in find_windowers(detector)]
+    return max(sizes, default=0)
+
+
+class Reporter:
+    """Stage messages with elapsed times on stderr, and warnings as single lines."""
+
+    def __init__(self, *, quiet=False, stream=None):
+        self.quiet = quiet
+        self.stream = sys.stderr if stream is None else stream
+
+    def say(self, message):
+        if not self.quiet:
+            print(message, file=self.stream, flush=True)
+
+    def warn(self, message):
+        print(f"ecoai-detect: warning: {message}", file=self.stream, flush=True)
+
+    @contextlib.contextmanager
+    def stage(self, message):
+        """Announce a stage, time it, and turn Python warnings into one-line warnings."""
+        self.say(f"{message} ...")
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield self
+        self.elapsed = time.perf_counter() - start
+        seen = set()
+        for item in caught:
+            text = _one_line(item.message)
+            if text not in seen and not issubclass(item.category, DeprecationWarning):
+                seen.add(text)
+                self.warn(text)
+        self.say(f"  done in {self.elapsed:.1f} s")
+
+
+def _one_line(exc):
+    return " ".join(str(exc).split())

@@ -1,0 +1,292 @@
+"""The ``ecoai-detect`` command: fit, apply and evaluate anomaly detectors on CSV files.
+
+Subcommands::
+
+    ecoai-detect demo                                  default detector on built-in data
+    ecoai-detect fit DATA.csv --detector NAME --out MODEL
+    ecoai-detect predict MODEL DATA.csv --out RESULT.csv
+    ecoai-detect evaluate MODEL DATA.csv               metrics against a label column
+
+Use ``main(argv)`` to run it from Python; it returns the exit code (0 success, 1 error
+in the data or the run, 2 bad command line, 130 interrupted). Heavy libraries (torch,
+skorch, pandas) are imported only by the subcommands that need them.
+"""
+
+import argparse
+import sys
+
+from ._cli_base import DEFAULT_DETECTOR, DETECTORS, CLIError, describe_detectors
+
+PROG = "ecoai-detect"
+
+_DESCRIPTION = """\
+Find anomalies in electric-power time series with the detectors of ecoai_sklearn.
+
+A data file is a CSV with a header line: a 'timestamp' column (ISO 8601, e.g.
+2024-01-01 00:15:00; rows in increasing time order, no duplicates) and one or more value
+columns (numbers; an empty field is a missing reading, which the detectors impute).
+A plain 'timestamp,value' file needs no option. A 'label' column (1 = anomaly, 0 =
+normal) is used by 'evaluate' and never by 'fit'; a 'series_id' column selects one of
+several series with --series.
+"""
+
+_EPILOG = """\
+examples:
+  ecoai-detect demo
+  ecoai-detect fit load.csv --detector fft-cnngru --out load.model
+  ecoai-detect predict load.model new.csv --out scores.csv
+  ecoai-detect evaluate load.model labelled.csv
+
+model files are pickles (joblib) in an envelope: loading one can run code stored in it.
+'predict' and 'evaluate' refuse files not written by 'ecoai-detect fit' and damaged files,
+but a file crafted to look valid is not detected: load only models you trust.
+"""
+
+_FIT_EPILOG = f"""\
+detectors (--detector):
+{describe_detectors()}
+
+Parameters of a detector can be changed with --set KEY=VALUE (repeatable); KEY is a
+scikit-learn parameter name of the pipeline, as get_params() lists it, e.g.
+--set scorer__estimator__max_epochs=10 (names depend on the detector; a wrong name is
+reported with the matching ones). VALUE is read as a Python literal (3, 0.5, None, 'x').
+"""
+
+_PREDICT_EPILOG = """\
+output: one row per input row, columns 'timestamp' (or 'row' when the input has no
+timestamps), 'score' (anomaly score, higher = more anomalous; positive = anomaly) and
+'label' (1 = anomaly, 0 = normal).
+
+The first rows of a file are scored without the readings that preceded them (the
+windows are padded at the start). For exact scores there, start the file a window
+earlier (e.g. one day of history) and ignore those rows of the output.
+"""
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _column_list(text):
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names, got {text!r}")
+    return names
+
+
+def _add_column_options(parser, *, labels):
+    group = parser.add_argument_group("columns of the data file")
+    group.add_argument(
+        "--timestamp-column",
+        metavar="NAME",
+        help="column of timestamps (default: 'timestamp' if present, else rows are numbered)",
+    )
+    group.add_argument(
+        "--columns",
+        metavar="A,B",
+        type=_column_list,
+        help="value columns (default: every column except timestamp, label and series_id; "
+        "for predict/evaluate: the columns the model was fitted on)",
+    )
+    group.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="column of 0/1 labels (default: 'label' if present)"
+        + ("; required by evaluate" if labels else ""),
+    )
+    group.add_argument("--series", metavar="ID", help="series_id to use in a multi-series file")
+    group.add_argument("--delimiter", default=",", help="field separator (default: ',')")
+
+
+def _add_run_options(parser):
+    group = parser.add_argument_group("output")
+    group.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    group.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="training progress bars on stderr (default: when stderr is a terminal)",
+    )
+
+
+def build_parser():
+    """The argparse parser of ``ecoai-detect`` (no heavy import)."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = commands.add_parser(
+        "demo",
+        help="run the default detector on built-in synthetic data and report",
+        description="Fit a detector on the first weeks of synthetic 15-minute industrial "
+        "load (4 usage categories, labelled anomalies), detect anomalies in the later "
+        "weeks it never saw, and report what was found, precision/recall/F1 and the time "
+        "taken. Writes a plot when matplotlib is installed.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument(
+        "--detector", default=DEFAULT_DETECTOR, choices=list(DETECTORS), help="detector"
+    )
+    demo.add_argument("--days", type=_positive_int, help="days of data (default: 42; quick: 14)")
+    demo.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    demo.add_argument(
+        "--quick", action="store_true", help="tiny run: 14 days, 2 epochs (smoke test)"
+    )
+    demo.add_argument(
+        "--plot",
+        metavar="PATH",
+        default="ecoai-demo.png",
+        help="where to write the plot (default: ecoai-demo.png)",
+    )
+    demo.add_argument("--no-plot", action="store_true", help="do not write a plot")
+    _add_run_options(demo)
+
+    fit = commands.add_parser(
+        "fit",
+        help="fit a detector on a CSV file and save it",
+        description="Fit a detector on the series of DATA (unsupervised: labels are not "
+        "used) and save it to MODEL.",
+        epilog=_FIT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fit.add_argument("data", metavar="DATA.csv", help="training series")
+    fit.add_argument("--out", metavar="MODEL", required=True, help="model file to write")
+    fit.add_argument(
+        "--detector",
+        default=DEFAULT_DETECTOR,
+        metavar="NAME",
+        help=f"detector to fit (default: {DEFAULT_DETECTOR}; see below)",
+    )
+    fit.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="change a detector parameter"
+    )
+    fit.add_argument("--random-state", type=int, help="seed, for reproducible models")
+    fit.add_argument(
+        "--quick", action="store_true", help="train each autoencoder for 2 epochs only"
+    )
+    _add_column_options(fit, labels=False)
+    _add_run_options(fit)
+
+    predict = commands.add_parser(
+        "predict",
+        help="score every row of a CSV file with a saved model",
+        description="Score every row of DATA with the detector saved in MODEL.",
+        epilog=_PREDICT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    predict.add_argument("model", metavar="MODEL", help="model file written by 'fit'")
+    predict.add_argument("data", metavar="DATA.csv", help="series to score")
+    predict.add_argument(
+        "--out", metavar="RESULT.csv", default="-", help="output CSV (default: standard output)"
+    )
+    _add_column_options(predict, labels=False)
+    _add_run_options(predict)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="compare a saved model's detections with a label column",
+        description="Score DATA with the detector saved in MODEL and compare the "
+        "detections with the file's 0/1 label column: point-wise and event-wise "
+        "precision, recall and F1, and threshold-free ROC AUC and average precision.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluate.add_argument("model", metavar="MODEL", help="model file written by 'fit'")
+    evaluate.add_argument("data", metavar="DATA.csv", help="labelled series")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    _add_column_options(evaluate, labels=True)
+    _add_run_options(evaluate)
+    return parser
+
+
+def main(argv=None):
+    """Run ``ecoai-detect`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Command-line arguments, without the program name.
+
+    Returns
+    -------
+    code : int
+        0 on success, 1 when the data or the run fails, 2 for a bad command line
+        (argparse's convention), 130 when interrupted.
+
+    Examples
+    --------
+    >>> from ecoai_sklearn.cli import main
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    ecoai-detect ...
+    0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return _COMMANDS[args.command](args)
+    except CLIError as exc:
+        if args.debug:
+            raise
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _progress(args):
+    if args.progress is None:
+        return not args.quiet and sys.stderr.isatty()
+    return args.progress
+
+
+def _run_demo(args):
+    from ._cli_demo import run_demo
+
+    return run_demo(args, progress=_progress(args))
+
+
+def _run_fit(args):
+    from ._cli_commands import run_fit
+
+    return run_fit(args, progress=_progress(args))
+
+
+def _run_predict(args):
+    from ._cli_commands import run_predict
+
+    return run_predict(args)
+
+
+def _run_evaluate(args):
+    from ._cli_commands import run_evaluate
+
+    return run_evaluate(args)
+
+
+_COMMANDS = {
+    "demo": _run_demo,
+    "fit": _run_fit,
+    "predict": _run_predict,
+    "evaluate": _run_evaluate,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
