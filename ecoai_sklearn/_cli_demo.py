@@ -10,6 +10,16 @@ DEFAULT_DAYS = 42
 QUICK_DAYS = 14
 # Share of the days used for fitting; the rest is judged. Whole days, in time order.
 TRAIN_SHARE = 2 / 3
+# Event lengths in samples (15 minutes): the long kinds are capped at one day (drift and
+# level shifts last up to four days by default), so that the judged weeks hold several
+# events of different kinds rather than one or two stretches covering half the rows.
+EVENT_LENGTH = {
+    "outage": (8, 24),
+    "level_shift": (24, 96),
+    "drift": (48, 96),
+    "noise": (16, 48),
+    "time_shift": (24, 64),
+}
 
 
 def demo_data(n_days, random_state):
@@ -19,6 +29,7 @@ def demo_data(n_days, random_state):
     return make_industrial_load(
         n_days=n_days,
         n_anomalies=max(2, n_days // 2),
+        event_length=EVENT_LENGTH,
         random_state=random_state,
         as_frame=True,
     )

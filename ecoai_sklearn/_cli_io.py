@@ -6,6 +6,7 @@ with a non-zero code instead of showing a traceback.
 """
 
 import os
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -124,7 +125,21 @@ def _read_text_table(source, delimiter):
     try:
         if os.path.getsize(source) == 0:
             raise CLIError(f"{source} is empty.")
-        raw = pd.read_csv(source, dtype=str, keep_default_na=False, na_filter=False, sep=delimiter)
+        with warnings.catch_warnings():
+            # a first data row longer than the header would silently become the index
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            raw = pd.read_csv(
+                source,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                sep=delimiter,
+                index_col=False,
+            )
+    except pd.errors.ParserWarning as exc:
+        raise CLIError(
+            f"{source} is not a valid CSV file: a row has more fields than the header."
+        ) from exc
     except CLIError:
         raise
     except pd.errors.EmptyDataError as exc:
