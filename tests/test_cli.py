@@ -475,3 +475,37 @@ def test_demo_without_matplotlib(monkeypatch, tmp_path, capsys):
     assert code == 0
     assert "pip install ecoai_sklearn[plot]" in capsys.readouterr().out
     assert not plot.exists()
+
+
+# -- progress ---------------------------------------------------------------------------
+
+
+def make_tiny_neural_detector(random_state=None):
+    from ecoai_sklearn.neural import CNNGRUAE
+    from ecoai_sklearn.scoring import DTWReconstructionScorer
+
+    return make_pipeline(
+        MinMaxScaler(),
+        FFTWindower(window_size=24),
+        DTWReconstructionScorer(estimator=CNNGRUAE(max_epochs=5, random_state=random_state)),
+        IsolationForest(n_estimators=20, random_state=random_state),
+    )
+
+
+def test_progress_bars_go_to_stderr_and_models_stay_silent(monkeypatch, tmp_path, load_csv, capsys):
+    monkeypatch.setitem(
+        DETECTORS, "tiny", (__name__, "make_tiny_neural_detector", "tiny neural detector")
+    )
+    model = tmp_path / "tiny.model"
+    argv = ["fit", str(load_csv), "--detector", "tiny", "--out", str(model), "--quick"]
+    assert main([*argv, "--progress", "--columns", "industrial"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""  # skorch's epoch table went to stderr with the bars
+    assert "train_loss" in captured.err and "it/s" in captured.err
+    detector, _ = load_model(model)
+    params = detector.get_params()
+    assert params["dtwreconstructionscorer__estimator__verbose"] == 0
+    assert params["dtwreconstructionscorer__estimator__max_epochs"] == 2  # --quick
+    assert len(detector[2].estimator_.net_.history) == 2
+    assert main([*argv, "--no-progress", "--columns", "industrial"]) == 0
+    assert "train_loss" not in capsys.readouterr().err
