@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import Bunch
 
 from ..metrics._labels import check_y_pred, check_y_true
 from ._inspect import detector_outputs
@@ -358,13 +359,9 @@ def _check_threshold(threshold):
     return value
 
 
-class _Checked:
-    pass
-
-
 def _check_display_data(display):
     """Validate the stored data; return arrays ready to draw (inputs are not modified)."""
-    data = _Checked()
+    data = Bunch()
     series = display.series
     if isinstance(series, str) or series is None:
         raise TypeError(f"X must be a numeric series, got {type(series).__name__}.")
