@@ -6,6 +6,7 @@ listed with the reason; anything else failing is a regression.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from ecoai_sklearn.neural import CNNGRUAE, LSTMAE, USAD
 from ecoai_sklearn.preprocessing import Differencer, SeriesKNNImputer
 from ecoai_sklearn.thresholding import WeightedZScoreThresholder
 from ecoai_sklearn.windowing import FFTWindower
@@ -24,15 +25,27 @@ INSTANCES_AND_EXPECTED_FAILURES = [
     (SeriesKNNImputer(), {}),
     (Differencer(), ROW_ORDER_MATTERS),
     (Differencer(order=2, lag=2, fill_value=float("nan")), ROW_ORDER_MATTERS),
+    # Tiny nets keep the checks fast; kernel_size=1 because sklearn's test data has 2 columns.
+    (
+        CNNGRUAE(
+            max_epochs=2,
+            batch_size=16,
+            module__conv_channels=(4,),
+            module__kernel_size=1,
+            module__hidden_size=4,
+            module__latent_size=2,
+        ),
+        {},
+    ),
+    (LSTMAE(max_epochs=2, batch_size=16, module__hidden_sizes=(4, 2)), {}),
+    (USAD(max_epochs=2, batch_size=16), {}),
     # 'auto' needs a periodic series; sklearn's random data has none.
     (FFTWindower(window_size=2), ROW_ORDER_MATTERS),
     # The default instance flags nothing on sklearn's blob data (no |z| > 3.3), so the outlier
     # checks use the empirical reference.
     (WeightedZScoreThresholder(reference="empirical"), {}),
     (
-        WeightedZScoreThresholder(
-            period=4, weekly="weekend", min_samples=3, reference="empirical"
-        ),
+        WeightedZScoreThresholder(period=4, weekly="weekend", min_samples=3, reference="empirical"),
         ROW_ORDER_MATTERS,
     ),
 ]
