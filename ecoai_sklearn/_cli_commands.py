@@ -25,6 +25,8 @@ def _read(args, reporter, *, columns=None, timestamp_column=None, need_labels=Fa
         series=args.series,
         need_labels=need_labels,
         delimiter=args.delimiter,
+        start=args.start,
+        end=args.end,
     )
     for message in data.warnings:
         reporter.warn(message)

@@ -45,13 +45,16 @@ def read_series(
     series=None,
     need_labels=False,
     delimiter=",",
+    start=None,
+    end=None,
 ):
     """Read one series from a CSV file; raise CLIError on any problem.
 
     ``timestamp_column=None`` uses a column named ``timestamp`` when there is one (rows
     are numbered otherwise); ``value_columns=None`` takes every column but the timestamp,
     label and ``series_id`` columns; ``label_column=None`` uses a ``label`` column when
-    there is one (``need_labels`` makes it required).
+    there is one (``need_labels`` makes it required). ``start`` (inclusive) and ``end``
+    (exclusive) keep the rows of a period, given as timestamp strings.
     """
     source = os.fspath(path)
     raw = _read_text_table(source, delimiter)
@@ -103,18 +106,50 @@ def read_series(
         raise CLIError(f"{source} has a header but no data rows.")
 
     values = pd.DataFrame({name: _numbers(raw[name], line, source, name) for name in value_columns})
-    warnings = []
-    all_missing = [name for name in value_columns if values[name].isna().all()]
-    if all_missing:
-        raise CLIError(f"{source}: column {_list(all_missing)} holds no value at all.")
     timestamps = None
     if time_name is not None:
         timestamps = _timestamps(raw[time_name], line, source, time_name)
-        warnings.extend(_spacing_warnings(timestamps, source))
     labels = None
     if label_name is not None:
         labels = _labels(raw[label_name], line, source, label_name)
-    return SeriesData(source, values, timestamps, labels, warnings)
+    data = SeriesData(source, values, timestamps, labels)
+    if start is not None or end is not None:
+        data = _select_period(data, start, end)
+    all_missing = [name for name in value_columns if data.values[name].isna().all()]
+    if all_missing:
+        raise CLIError(f"{source}: column {_list(all_missing)} holds no value at all.")
+    if data.timestamps is not None:
+        data.warnings.extend(_spacing_warnings(data.timestamps, source))
+    return data
+
+
+def _select_period(data, start, end):
+    if data.timestamps is None:
+        raise CLIError(f"{data.source} has no timestamp column, so --start/--end do not apply.")
+    keep = np.ones(data.n_rows, dtype=bool)
+    for bound, name in ((start, "--start"), (end, "--end")):
+        if bound is None:
+            continue
+        try:
+            when = pd.Timestamp(bound)
+        except (TypeError, ValueError) as exc:
+            raise CLIError(
+                f"{name} must be a timestamp such as 2024-03-01, got {bound!r}."
+            ) from exc
+        if when.tz is None and data.timestamps.tz is not None:
+            when = when.tz_localize(data.timestamps.tz)
+        keep &= (data.timestamps >= when) if name == "--start" else (data.timestamps < when)
+    if not keep.any():
+        raise CLIError(
+            f"{data.source} has no row from {start or 'the start'} to {end or 'the end'} "
+            f"(its rows run from {data.timestamps[0]} to {data.timestamps[-1]})."
+        )
+    return SeriesData(
+        data.source,
+        data.values[keep].reset_index(drop=True),
+        data.timestamps[keep],
+        None if data.labels is None else data.labels[keep],
+    )
 
 
 def _read_text_table(source, delimiter):

@@ -101,6 +101,10 @@ def _add_column_options(parser, *, labels):
         + ("; required by evaluate" if labels else ""),
     )
     group.add_argument("--series", metavar="ID", help="series_id to use in a multi-series file")
+    group.add_argument(
+        "--start", metavar="TIME", help="use only rows at or after TIME (e.g. 2016-09-01)"
+    )
+    group.add_argument("--end", metavar="TIME", help="use only rows before TIME")
     group.add_argument("--delimiter", default=",", help="field separator (default: ',')")
 
 

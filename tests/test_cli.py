@@ -237,6 +237,29 @@ def test_selected_columns_and_series(tmp_path, load, capsys):
     assert "series 'site_c' not found" in _error_line(capsys)
 
 
+def test_period_selection(tmp_path, load_csv, load, capsys):
+    X, _ = load
+    model = tmp_path / "m.model"
+    fit = ["fit", str(load_csv), "--detector", "fast", "--out", str(model)]
+    assert main([*fit, "--end", "2024-01-08"]) == 0
+    _, header = load_model(model)
+    assert header["info"]["n_rows"] == 7 * 96
+    assert header["info"]["last_timestamp"] == "2024-01-07 23:45:00"
+    out = tmp_path / "out.csv"
+    predict = ["predict", str(model), str(load_csv), "--out", str(out)]
+    assert main([*predict, "--start", "2024-01-08", "--end", "2024-01-09 06:00"]) == 0
+    result = pd.read_csv(out)
+    assert len(result) == 96 + 24
+    assert result["timestamp"].iloc[0] == "2024-01-08 00:00:00"
+    assert result["timestamp"].iloc[-1] == "2024-01-09 05:45:00"
+    assert main([*predict, "--start", "2025-01-01"]) == 1
+    assert "has no row from 2025-01-01 to the end" in _error_line(capsys)
+    assert main([*predict, "--start", "soon"]) == 1
+    assert "--start must be a timestamp" in _error_line(capsys)
+    assert main([*fit, "--end", "2024-01-01 02:00"]) == 1
+    assert "too short to fit a detector: 8 rows" in _error_line(capsys)
+
+
 def test_settings_reach_the_detector(tmp_path, load_csv, capsys):
     model = tmp_path / "m.model"
     argv = ["fit", str(load_csv), "--detector", "fast", "--out", str(model)]
