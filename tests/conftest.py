@@ -8,9 +8,8 @@ import pytest
 # Torch on 2 threads slows down 10-20x when another CPU-bound process runs (DESIGN.md).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-SHARED_DATA = Path(
-    os.environ.get("ECOAI_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
-).resolve()
+_DEFAULT_SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("ECOAI_SHARED_DATA", _DEFAULT_SHARED_DATA)).resolve()
 
 
 def pytest_configure(config):
