@@ -1,9 +1,135 @@
-"""Input checks shared by several estimators (private)."""
+"""Input checks shared by several estimators and functions (private).
+
+- :func:`validate_series`: a series ``(n_timestamps, n_channels)`` given to an
+  estimator's ``fit``/``transform`` (sets or checks ``n_features_in_`` and
+  ``feature_names_in_`` through :func:`~sklearn.utils.validation.validate_data`);
+- :func:`check_series`: the same checks for a plain function, which may also accept a
+  1D series as one channel;
+- :func:`check_windows`: a stack of windows ``(n, w)`` or ``(n, w, c)``;
+- :func:`check_positive_int`: an integer parameter with a lower bound.
+
+The series checks share their messages: non-numeric input is a ``TypeError`` naming the
+argument; NaN and inf are ``ValueError`` naming the argument and the estimator (NaN with
+a pointer to :class:`~ecoai_sklearn.preprocessing.SeriesKNNImputer`), instead of
+scikit-learn's generic advice for supervised learners.
+"""
 
 import numbers
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.utils import check_array
+from sklearn.utils.validation import validate_data
+
+_SERIES_SHAPE = "of shape (n_timestamps, n_channels)"
+_IMPUTE_HINT = "fill them first, e.g. with ecoai_sklearn.preprocessing.SeriesKNNImputer"
+
+
+def validate_series(
+    estimator, X, *, reset=True, dtype=np.float64, ensure_all_finite=True, copy=False
+):
+    """Validate a series for an estimator and return it as a 2D float array.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator being fitted or applied; its name appears in error messages.
+    X : array-like of shape (n_timestamps, n_channels)
+        The series, rows in time order.
+    reset : bool, default=True
+        Whether to set ``n_features_in_`` and ``feature_names_in_`` (``fit``) or check
+        ``X`` against them (other methods), as in ``validate_data``.
+    dtype : dtype or list of dtypes, default=np.float64
+        Accepted float dtype(s); other input is converted to the first one.
+    ensure_all_finite : bool or "allow-nan", default=True
+        True rejects NaN and inf, ``"allow-nan"`` only inf, False neither.
+    copy : bool, default=False
+        Whether to force a copy.
+
+    Returns
+    -------
+    X : ndarray of shape (n_timestamps, n_channels)
+        The validated series (``X`` itself when no conversion was needed and
+        ``copy=False``).
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is a string or holds values that are not numbers.
+    ValueError
+        If ``X`` is not 2D, is empty, has the wrong number of channels (``reset=False``),
+        or holds NaN or inf where ``ensure_all_finite`` forbids them.
+    """
+    _reject_text(X, "X")
+    with _non_numeric_as_type_error("X"):
+        X = validate_data(
+            estimator, X, reset=reset, dtype=dtype, ensure_all_finite=False, copy=copy
+        )
+    _check_finite(X, "X", type(estimator).__name__, ensure_all_finite)
+    return X
+
+
+def check_series(
+    X, *, name="X", owner=None, dtype=np.float64, ensure_all_finite=True, allow_1d=True
+):
+    """Validate a series given to a function and return it as a 2D float array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_timestamps,) or (n_timestamps, n_channels)
+        The series, rows in time order.
+    name : str, default="X"
+        Name of the argument in error messages.
+    owner : str, default=None
+        Name of the calling function in error messages (None: not named).
+    dtype : dtype or list of dtypes, default=np.float64
+        Accepted float dtype(s); other input is converted to the first one.
+    ensure_all_finite : bool or "allow-nan", default=True
+        True rejects NaN and inf, ``"allow-nan"`` only inf, False neither.
+    allow_1d : bool, default=True
+        Whether a 1D array is accepted (as one channel).
+
+    Returns
+    -------
+    X : ndarray of shape (n_timestamps, n_channels)
+        The validated series; may be ``X`` itself (no copy when it already has an
+        accepted dtype), so callers must only read it.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is a string or holds values that are not numbers.
+    ValueError
+        If ``X`` has the wrong number of dimensions, is empty, or holds NaN or inf where
+        ``ensure_all_finite`` forbids them.
+    """
+    _reject_text(X, name)
+    with _non_numeric_as_type_error(name):
+        x = check_array(
+            X,
+            ensure_2d=False,
+            allow_nd=True,
+            dtype=dtype,
+            ensure_all_finite=False,
+            ensure_min_samples=0,
+            ensure_min_features=0,
+            input_name=name,
+        )
+    if x.ndim == 1 and allow_1d:
+        x = x[:, np.newaxis]
+    if x.ndim != 2:
+        expected = "a 2D array (n_timestamps, n_channels)"
+        if allow_1d:
+            expected = "a 1D series or " + expected
+        plural = "" if x.ndim == 1 else "s"
+        hint = " Windows are built from the series, not the other way round." if x.ndim > 2 else ""
+        raise ValueError(
+            f"{name} must be {expected}; got an array with {x.ndim} dimension{plural}.{hint}"
+        )
+    if x.size == 0:
+        raise ValueError(f"{name} is empty (shape {x.shape}); a series needs values.")
+    _check_finite(x, name, owner, ensure_all_finite)
+    return x
 
 
 def check_windows(X, *, name="X", dtype=np.float32, copy=False):
@@ -44,14 +170,10 @@ def check_windows(X, *, name="X", dtype=np.float32, copy=False):
             f"{name} must be a 2D array (n_samples, window) or a 3D array "
             f"(n_samples, window, n_channels) of windows; got an array with {ndim} dimension(s)."
         )
-    try:
+    with _non_numeric_as_type_error(name, what="array of windows"):
         windows = check_array(
             X, dtype=dtype, allow_nd=True, copy=copy, ensure_all_finite=True, input_name=name
         )
-    except ValueError as exc:
-        if "could not convert" in str(exc):
-            raise TypeError(f"{name} must be numeric: {exc}") from exc
-        raise
     if windows.ndim == 2:
         windows = windows[:, :, np.newaxis]
     if windows.shape[1] == 0 or windows.shape[2] == 0:
@@ -66,6 +188,43 @@ def check_positive_int(value, name, *, minimum=1):
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
     return int(value)
+
+
+def _reject_text(X, name):
+    """Strings, and arrays of strings, are rejected before numpy parses "1.5" as 1.5."""
+    if isinstance(X, str | bytes):
+        raise TypeError(f"{name} must be a numeric array {_SERIES_SHAPE}, got a string.")
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    if kind in ("U", "S", "V"):
+        raise TypeError(
+            f"{name} must be a numeric array {_SERIES_SHAPE}, got an array of dtype {X.dtype}."
+        )
+
+
+@contextmanager
+def _non_numeric_as_type_error(name, what=f"array {_SERIES_SHAPE}"):
+    """Turn scikit-learn's ValueError on unconvertible values into a TypeError."""
+    try:
+        yield
+    except ValueError as exc:
+        if "could not convert" in str(exc):
+            raise TypeError(f"{name} must be a numeric {what}: {exc}") from exc
+        raise
+
+
+def _check_finite(X, name, owner, ensure_all_finite):
+    if ensure_all_finite is False or np.isfinite(X).all():
+        return
+    who = f"{owner} needs" if owner else "it needs"
+    if ensure_all_finite is True and np.isnan(X).any():
+        raise ValueError(
+            f"{name} contains NaN, but {who} a series without missing readings: {_IMPUTE_HINT}."
+        )
+    if np.isinf(X).any():
+        raise ValueError(
+            f"{name} contains infinity or a value too large for {X.dtype}, but {who} finite "
+            "readings."
+        )
 
 
 def _is_numeric_object(X):

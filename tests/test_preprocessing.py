@@ -125,8 +125,11 @@ def test_differencer_dtype_pandas_and_no_mutation():
         (np.zeros((4, 2, 2)), ValueError, "dim 3"),
         ([1.0, 2.0, 3.0], ValueError, "2D array"),
         ([["a", "b"], ["c", "d"]], TypeError, "X must be a numeric array"),
+        # numpy would parse "1.5" as 1.5: text stays text
+        (np.array([["1.5", "2"], ["3", "4"]]), TypeError, "numeric array .*dtype <U"),
+        ("1.5", TypeError, "got a string"),
         ([[1.0, np.inf], [2.0, 3.0]], ValueError, "infinity"),
-        ([[1.0, np.nan], [2.0, 3.0]], ValueError, "NaN"),
+        ([[1.0, np.nan], [2.0, 3.0]], ValueError, "NaN, but Differencer .*SeriesKNNImputer"),
     ],
 )
 def test_differencer_bad_input(X, error, match):
@@ -341,7 +344,8 @@ def test_imputer_all_nan_channel_is_named():
         (np.zeros((4, 2, 2)), ValueError, "dim 3"),
         ([1.0, 2.0, 3.0], ValueError, "2D array"),
         ([["a", "b"], ["c", "d"]], TypeError, "X must be a numeric array"),
-        ([[1.0, np.inf], [2.0, 3.0]], ValueError, "infinity"),
+        (np.array([["1.5", "2"], ["3", "4"]]), TypeError, "numeric array .*dtype <U"),
+        ([[1.0, np.inf], [2.0, 3.0]], ValueError, "infinity.*SeriesKNNImputer needs finite"),
     ],
 )
 def test_imputer_bad_input(X, error, match):

@@ -329,6 +329,23 @@ def test_parameter_errors():
         WeightedZScoreThresholder().fit(X).predict(X[:, :3])
 
 
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        ([["a", "b"], ["c", "d"]], TypeError, "X must be a numeric array"),
+        (np.array([["1", "2"], ["3", "4"]]), TypeError, "numeric array .*dtype <U"),
+        ([[1.0, np.nan], [2.0, 3.0]], ValueError, "NaN, but WeightedZScoreThresholder needs"),
+        ([[1.0, np.inf], [2.0, 3.0]], ValueError, "infinity"),
+    ],
+)
+def test_bad_input_is_named(X, error, match):
+    with pytest.raises(error, match=match):
+        WeightedZScoreThresholder().fit(X)
+    fitted = WeightedZScoreThresholder().fit(_standard_rows()[:, :2])
+    with pytest.raises(error, match=match):
+        fitted.predict(X)
+
+
 def test_labels_that_are_not_zero_one():
     X = _standard_rows()
     with pytest.warns(UserWarning, match="fitting without labels"):

@@ -407,6 +407,7 @@ def test_windower_rejects_bad_parameters(params, match):
         (np.ones((30, 2, 2)), ValueError, "dim 3"),
         (np.ones(30), ValueError, "2D"),
         (np.array([["a"], ["b"]] * 15), TypeError, "numeric"),
+        (np.array([["1"], ["2"]] * 15), TypeError, "numeric array .*dtype <U"),
         (np.zeros((0, 1)), ValueError, "0 sample"),
     ],
 )

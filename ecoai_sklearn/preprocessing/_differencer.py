@@ -5,7 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
+from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
+
+from .._validation import validate_series
 
 
 class Differencer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -95,7 +97,7 @@ class Differencer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : Differencer
             The fitted transformer.
         """
-        X = _validate_series(self, X, dtype=FLOAT_DTYPES)
+        X = validate_series(self, X, dtype=FLOAT_DTYPES)
         width = self.order * self.lag
         if X.shape[0] < width:
             raise ValueError(
@@ -119,7 +121,7 @@ class Differencer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             The differenced series.
         """
         check_is_fitted(self)
-        X = _validate_series(self, X, dtype=FLOAT_DTYPES, reset=False)
+        X = validate_series(self, X, dtype=FLOAT_DTYPES, reset=False)
         width = self.order * self.lag
         out = np.full_like(X, self.fill_value)
         if X.shape[0] > width:
@@ -145,7 +147,7 @@ class Differencer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             whose differences are those of ``X``.
         """
         check_is_fitted(self)
-        X = _validate_series(self, X, dtype=FLOAT_DTYPES, reset=False, ensure_all_finite=False)
+        X = validate_series(self, X, dtype=FLOAT_DTYPES, reset=False, ensure_all_finite=False)
         width, lag = self.order * self.lag, self.lag
         n = X.shape[0]
         if n <= width:
@@ -182,15 +184,3 @@ def _cumsum_by_lag(values, lag):
     padded[:n] = values
     sums = np.cumsum(padded.reshape(n_blocks, lag, n_channels), axis=0)
     return sums.reshape(-1, n_channels)[:n]
-
-
-def _validate_series(estimator, X, **kwargs):
-    """``validate_data`` for a series; non-numeric input gets a TypeError naming X."""
-    try:
-        return validate_data(estimator, X, **kwargs)
-    except ValueError as exc:
-        if "could not convert" in str(exc):
-            raise TypeError(
-                f"X must be a numeric array of shape (n_timestamps, n_channels): {exc}"
-            ) from exc
-        raise

@@ -8,8 +8,8 @@ from sklearn.impute import KNNImputer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import validate_series
 from ..windowing import find_periods
-from ._differencer import _validate_series
 
 
 class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -145,7 +145,7 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : SeriesKNNImputer
             The fitted imputer.
         """
-        X = _validate_series(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        X = validate_series(self, X, ensure_all_finite="allow-nan")
         observed = ~np.isnan(X)
         empty = np.flatnonzero(~observed.any(axis=0))
         if empty.size:
@@ -184,9 +184,7 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             ``X`` with every NaN replaced; observed values are returned unchanged.
         """
         check_is_fitted(self)
-        X = _validate_series(
-            self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False, copy=True
-        )
+        X = validate_series(self, X, reset=False, ensure_all_finite="allow-nan", copy=True)
         missing = np.isnan(X)
         if not missing.any():
             return X

@@ -7,8 +7,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
+from .._validation import validate_series
 from ._combine import combine_exceedances, tune_ratio_table, tune_thresholds, vote_rule
 from ._derivation import (
     TAILS,
@@ -324,7 +325,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         self : object
             Fitted detector.
         """
-        X = validate_data(self, X, dtype=np.float64)
+        X = validate_series(self, X)
         tune_each = _is(self.thresholds, "tune")
         tune_ratio = _is(self.thresholds, "auto") and _is(self.expected_ratio, "tune")
         anomalous = self._check_labels(y, X.shape[0], required=tune_each or tune_ratio)
@@ -411,7 +412,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             ``(x - location) / scale`` per column.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_series(self, X, reset=False)
         positions = self._positions(X.shape[0])
         return (X - self.location_[positions]) / self.scale_[positions]
 

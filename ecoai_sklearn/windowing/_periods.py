@@ -15,8 +15,9 @@ from numbers import Integral
 
 import numpy as np
 from scipy import signal
-from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from .._validation import check_series
 
 # Harmonic orders 2..4 of a candidate feed its score (a daily cycle's 12-, 8- and 6-hour
 # components), with weight 1/h: a spurious peak at twice a true period must be at least
@@ -188,7 +189,7 @@ def find_periods(
     >>> np.round(amplitudes / amplitudes[0], 2)
     array([1. , 1.2])
     """
-    x = check_series(X)
+    x = check_series(X, owner="find_periods")
     n_timestamps = x.shape[0]
     if n_timestamps < 2 * min_period:
         raise ValueError(
@@ -215,54 +216,6 @@ def find_periods(
     if return_amplitudes:
         return periods, peaks.amplitudes[chosen]
     return periods
-
-
-def check_series(X, *, name="X"):
-    """Validate a series and return it as a float64 array ``(n_timestamps, n_channels)``.
-
-    Accepts 1D (one channel) or 2D input. The result may be ``X`` itself (no copy when
-    it already is float64): callers only read it.
-    """
-    if isinstance(X, (str, bytes)):
-        raise TypeError(f"{name} must be a numeric array-like series, got a string.")
-    if not hasattr(X, "iloc") and not hasattr(X, "dtype"):
-        X = np.asarray(X)
-    if getattr(X, "dtype", None) is not None and X.dtype.kind in "USV":
-        raise TypeError(f"{name} must be numeric, got an array of dtype {X.dtype}.")
-    try:
-        x = check_array(
-            X,
-            ensure_2d=False,
-            allow_nd=True,
-            dtype=np.float64,
-            ensure_all_finite=False,
-            ensure_min_samples=0,
-            ensure_min_features=0,
-            input_name=name,
-        )
-    except ValueError as exc:
-        if "convert" in str(exc) or "string" in str(exc):
-            raise TypeError(f"{name} must be numeric: {exc}") from exc
-        raise
-    if x.ndim == 1:
-        x = x[:, np.newaxis]
-    if x.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 1D series or a 2D array (n_timestamps, n_channels); got an "
-            f"array with {x.ndim} dimensions. Windows are built from the series, not "
-            "the other way round."
-        )
-    if x.size == 0:
-        raise ValueError(f"{name} is empty (shape {x.shape}); a series needs values.")
-    if np.isnan(x).any():
-        raise ValueError(
-            f"{name} contains NaN. Periods and windows are computed after imputation: "
-            "fill missing readings first, e.g. with "
-            "ecoai_sklearn.preprocessing.SeriesKNNImputer."
-        )
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name} contains inf or a value too large for float64.")
-    return x
 
 
 class _Peaks:

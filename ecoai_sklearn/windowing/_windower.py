@@ -6,8 +6,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from .._validation import validate_series
 from ._periods import find_periods
 
 _OUTPUT_CONTAINERS = (None, "default", "pandas", "polars")
@@ -161,7 +162,7 @@ class FFTWindower(TransformerMixin, BaseEstimator):
         self : FFTWindower
             The fitted windower.
         """
-        X = self._check_series(X, reset=True)
+        X = validate_series(self, X, dtype=[np.float64, np.float32])
         n_periods = self.period_rank + 1 if self.n_periods is None else self.n_periods
         if self.period_rank >= n_periods:
             raise ValueError(
@@ -206,7 +207,7 @@ class FFTWindower(TransformerMixin, BaseEstimator):
             (float32 is kept, other dtypes become float64).
         """
         check_is_fitted(self)
-        X = self._check_series(X, reset=False)
+        X = validate_series(self, X, reset=False, dtype=[np.float64, np.float32])
         return _sliding_windows(X, self.window_size_, self.padding)
 
     def set_output(self, *, transform=None):
@@ -234,28 +235,6 @@ class FFTWindower(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-    def _check_series(self, X, *, reset):
-        try:
-            X = validate_data(
-                self,
-                X,
-                reset=reset,
-                dtype=[np.float64, np.float32],
-                ensure_all_finite=False,
-            )
-        except ValueError as exc:
-            if "could not convert" in str(exc):
-                raise TypeError(f"X must be a numeric series: {exc}") from exc
-            raise
-        if np.isnan(X).any():
-            raise ValueError(
-                "X contains NaN. Windows are built after imputation: fill missing "
-                "readings first, e.g. with ecoai_sklearn.preprocessing.SeriesKNNImputer."
-            )
-        if not np.isfinite(X).all():
-            raise ValueError("X contains inf or a value too large for its dtype.")
-        return X
 
 
 def _sliding_windows(X, window_size, padding):
