@@ -3,6 +3,7 @@
 import numpy as np
 from scipy import signal
 
+from .._validation import check_series
 from ._inspect import windower_inputs
 from ._utils import make_axes
 
@@ -18,11 +19,9 @@ def amplitude_spectrum(X, *, detrend="linear"):
     amplitude ``sqrt(2)`` at its period. Bins from period ``n / 2`` (two cycles) down to
     2 samples are returned, longest period first.
     """
-    from ..windowing._periods import check_series
-
     if detrend not in _DETRENDS:
         raise ValueError(f"detrend must be one of {_DETRENDS}, got {detrend!r}.")
-    x = check_series(X)
+    x = check_series(X, owner="PeriodogramDisplay")
     if detrend == "difference":
         z = np.diff(x, axis=0)
     elif detrend == "linear":
