@@ -1,0 +1,157 @@
+"""Reconstruction errors of window batches and their mapping onto timestamps (private).
+
+Timestamp grain: row ``t`` of the windows is the window ending at timestamp ``t``
+(``FFTWindower``), so window ``t`` covers the rows ``t - w + 1 .. t``. Only the *real*
+windows ``t >= w - 1`` are scored (the first ``w - 1`` reach before the first row and
+hold padding). With ``m = n - w + 1`` real windows numbered ``j = t - (w - 1)``, row
+``s`` is covered by the real windows ``j`` in ``[max(0, s - w + 1), min(s, m - 1)]``.
+"""
+
+import numpy as np
+
+from ..dtw import paired_dtw
+
+#: metrics whose errors exist per time step (usable with ``aggregation="path"``)
+POINT_METRICS = ("dtw", "mse")
+
+
+def covering_bounds(n_rows, window_length):
+    """First and last real window (numbered from 0) covering each row, inclusive."""
+    m = n_rows - window_length + 1
+    rows = np.arange(n_rows)
+    lo = np.maximum(rows - window_length + 1, 0)
+    hi = np.minimum(rows, m - 1)
+    return lo, hi
+
+
+def covering_mean(window_errors, n_rows, window_length):
+    """Mean error of the real windows covering each row, in O(n) with cumulative sums.
+
+    Parameters
+    ----------
+    window_errors : ndarray of shape (m, k)
+        Error of each real window, ``m = n_rows - window_length + 1``, in time order.
+    n_rows, window_length : int
+        Number of timestamps and window length.
+
+    Returns
+    -------
+    features : ndarray of shape (n_rows, k), float64
+    """
+    lo, hi = covering_bounds(n_rows, window_length)
+    cumulative = np.zeros((window_errors.shape[0] + 1, window_errors.shape[1]))
+    np.cumsum(window_errors, axis=0, out=cumulative[1:])
+    counts = (hi - lo + 1)[:, np.newaxis]
+    return (cumulative[hi + 1] - cumulative[lo]) / counts
+
+
+class PathAccumulator:
+    """Sums per-step costs of real windows onto the rows they cover, batch by batch."""
+
+    def __init__(self, n_rows, window_length, n_features):
+        self.n_rows = n_rows
+        self.window_length = window_length
+        self.sums = np.zeros((n_rows, n_features))
+
+    def add(self, start, point_costs):
+        """Add the costs ``(b, w, k)`` of real windows ``start .. start + b - 1``.
+
+        Real window ``j`` starts at row ``j``: its step ``i`` is row ``j + i``. One
+        vectorised add per step keeps this O(b * w) without ``np.add.at``.
+        """
+        b = point_costs.shape[0]
+        for i in range(self.window_length):
+            self.sums[start + i : start + i + b] += point_costs[:, i, :]
+
+    def result(self):
+        lo, hi = covering_bounds(self.n_rows, self.window_length)
+        return self.sums / (hi - lo + 1)[:, np.newaxis]
+
+
+def batch_errors(estimator, windows, *, metric, channels, point, metric_params, flatten):
+    """Reconstruction error of one batch of windows.
+
+    Errors are means over time steps and channels of squared differences (``"mse"``),
+    of squared local costs along the optimal DTW path (``"dtw"``: ``distance ** 2``
+    divided by ``w * c``), or of the soft-DTW divergence (``"softdtw"``), so that all
+    metrics share the scale of a mean squared error; ``"model"`` is the estimator's
+    own ``score_windows``.
+
+    Parameters
+    ----------
+    estimator : fitted autoencoder
+        Has ``reconstruct`` (or ``transform`` and ``inverse_transform`` on flattened
+        windows when ``flatten``), and ``score_windows`` for ``metric="model"``.
+    windows : ndarray of shape (b, w, c)
+        A batch of windows (may be a read-only view).
+    metric : {"dtw", "mse", "softdtw", "model"}
+    channels : {"joint", "separate"}
+        One error over all channels, or one per channel.
+    point : bool
+        Return per-step costs ``(b, w, k)`` instead of window errors ``(b, k)``.
+    metric_params : dict
+        ``window`` (DTW band) or ``gamma`` (soft-DTW).
+    flatten : bool
+        Whether the estimator works on flattened 2D windows.
+
+    Returns
+    -------
+    errors : ndarray of shape (b, k) or (b, w, k), float64
+    """
+    b, w, c = windows.shape
+    if metric == "model":
+        return np.asarray(estimator.score_windows(windows), dtype=np.float64).reshape(b, 1)
+    rec = _reconstruct(estimator, windows, flatten)
+    if metric == "mse":
+        squared = (np.asarray(windows, dtype=np.float64) - rec) ** 2
+        if channels == "joint":
+            squared = squared.mean(axis=2, keepdims=True)
+        return squared if point else squared.mean(axis=1)
+    if metric == "dtw":
+        return _dtw_errors(windows, rec, channels, point, metric_params.get("window"))
+    return _softdtw_errors(windows, rec, channels, metric_params.get("gamma", 0.1))
+
+
+def _reconstruct(estimator, windows, flatten):
+    if flatten:
+        b = windows.shape[0]
+        flat = np.asarray(windows).reshape(b, -1)
+        rec = estimator.inverse_transform(estimator.transform(flat))
+        return np.asarray(rec, dtype=np.float64).reshape(windows.shape)
+    rec = estimator.reconstruct(windows)
+    return np.asarray(rec, dtype=np.float64).reshape(windows.shape)
+
+
+def _dtw_errors(windows, rec, channels, point, band):
+    b, w, c = windows.shape
+    windows = np.asarray(windows, dtype=np.float64)
+    groups = [slice(None)] if channels == "joint" else [slice(k, k + 1) for k in range(c)]
+    size = c if channels == "joint" else 1
+    out = np.empty((b, w, len(groups)) if point else (b, len(groups)))
+    for k, group in enumerate(groups):
+        if point:
+            _, costs = paired_dtw(
+                windows[:, :, group], rec[:, :, group], window=band, return_point_costs=True
+            )
+            out[:, :, k] = costs / size
+        else:
+            distances = paired_dtw(windows[:, :, group], rec[:, :, group], window=band)
+            out[:, k] = distances**2 / (w * size)
+    return out
+
+
+def _softdtw_errors(windows, rec, channels, gamma):
+    import torch
+    from tslearn.metrics import SoftDTWLossPyTorch
+
+    b, w, c = windows.shape
+    divergence = SoftDTWLossPyTorch(gamma=gamma, normalize=True)
+    x = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float64))
+    y = torch.from_numpy(np.ascontiguousarray(rec, dtype=np.float64))
+    groups = [slice(None)] if channels == "joint" else [slice(k, k + 1) for k in range(c)]
+    size = c if channels == "joint" else 1
+    out = np.empty((b, len(groups)))
+    with torch.no_grad():
+        for k, group in enumerate(groups):
+            out[:, k] = divergence(x[:, :, group], y[:, :, group]).numpy() / (w * size)
+    return out

@@ -1,0 +1,453 @@
+"""DTWReconstructionScorer: per-timestamp reconstruction-error features from an autoencoder."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+
+from ..metrics._labels import check_y_true
+from ._aggregate import POINT_METRICS, PathAccumulator, batch_errors, covering_mean
+
+_METRICS = ("dtw", "mse", "softdtw", "model")
+
+
+def auto_train_stride(window_length):
+    """Smallest stride >= ``max(1, w // 4)`` that shares no factor with ``w``.
+
+    A stride that divides the window (24 for ``w=96``) would start every training
+    window at the same few phases of a cycle of length ``w`` (4 of 96 for one day of
+    15-minute data); a co-prime stride (25) visits every phase.
+    """
+    stride = max(1, window_length // 4)
+    while math.gcd(stride, window_length) != 1:
+        stride += 1
+    return stride
+
+
+class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
+    """Per-timestamp reconstruction-error features from an autoencoder of windows.
+
+    A meta-transformer: :meth:`fit` trains a clone of ``estimator`` (an autoencoder such
+    as :class:`~ecoai_sklearn.neural.CNNGRUAE`) on the windows it receives, and
+    :meth:`transform` turns windows ``(n, w, c)`` into error features ``(n, k)``:
+    ``k = 1`` with ``channels="joint"``, ``k = c`` with ``channels="separate"``.
+
+    With ``grain="timestamp"`` (the default) the rows are consecutive windows of one
+    series as :class:`~ecoai_sklearn.windowing.FFTWindower` makes them: row ``t`` is the
+    window ending at timestamp ``t``. The feature of timestamp ``s`` then comes from all
+    the windows that cover ``s`` (see Notes), so an anomaly at ``s`` lights up ``s``,
+    not the end of a window. With ``grain="sample"`` the rows are independent samples
+    (e.g. daily profiles) and each row's feature is its own window's error.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        The autoencoder, cloned in :meth:`fit`. It needs ``fit(X)`` and either
+        ``reconstruct(X)`` on 3D windows (the :mod:`ecoai_sklearn.neural` estimators) or
+        ``transform`` and ``inverse_transform`` on flattened windows ``(n, w * c)``
+        (e.g. :class:`~sklearn.decomposition.PCA`). ``metric="model"`` needs
+        ``score_windows(X)``. None means ``CNNGRUAE()``.
+    metric : {"dtw", "mse", "softdtw", "model"}, default="dtw"
+        Error between a window and its reconstruction, always on the scale of a mean
+        squared error (means over time steps and channels): ``"dtw"`` the squared local
+        costs along the optimal DTW path (:func:`~ecoai_sklearn.dtw.paired_dtw`,
+        ``distance ** 2 / (w * c)``), robust to small time shifts; ``"mse"`` the
+        squared differences step by step; ``"softdtw"`` tslearn's soft-DTW divergence
+        (:class:`tslearn.metrics.SoftDTWLossPyTorch` with ``normalize=True``) divided by
+        ``w * c``, about 100 times slower than ``"dtw"``; ``"model"`` the estimator's
+        own ``score_windows`` (for :class:`~ecoai_sklearn.neural.USAD`, its
+        ``alpha``/``beta`` score).
+    aggregation : {"path", "covering"}, default="path"
+        How window errors become per-timestamp features (``grain="timestamp"`` only).
+        ``"path"``: each time step's own cost (its squared difference, or the local
+        costs of the DTW path cells matched to it) averaged over the windows covering
+        the timestamp; ``"covering"``: the mean of the whole-window errors of the
+        windows covering the timestamp. ``"path"`` needs ``metric`` in
+        ``{"dtw", "mse"}``.
+    grain : {"timestamp", "sample"}, default="timestamp"
+        Whether the rows are consecutive windows of one series (per-timestamp
+        features) or independent samples (one error per row).
+    channels : {"joint", "separate"}, default="joint"
+        One error over all channels (multivariate DTW, one warping path for all), or
+        one error column per channel (a DTW per channel).
+    train_stride : "auto" or int, default="auto"
+        Train on every ``train_stride``-th window. ``"auto"``: with
+        ``grain="timestamp"`` the smallest stride >= ``w // 4`` that shares no factor
+        with ``w`` (25 for ``w=96``), so that training windows start at every phase of
+        a cycle of length ``w``; 1 with ``grain="sample"``. Every window is scored.
+    fit_on : {"all", "normal"}, default="all"
+        Train on all selected windows, or only on those without anomalies when labels
+        ``y`` are given to :meth:`fit` (timestamp grain: windows whose covered rows all
+        have ``y == 0``; sample grain: rows with ``y == 0``). Without ``y``, both are
+        the same.
+    augmenter : object with ``fit_resample`` or None, default=None
+        A sampler such as :class:`~ecoai_sklearn.augmentation.MIFGSMAugmenter`, cloned
+        and applied to the training windows and their labels; the autoencoder trains
+        on every window it returns (original and synthetic, whatever their label).
+        Synthetic windows train only the autoencoder: they never reach the features,
+        nor the detector after this step.
+    metric_params : dict or None, default=None
+        Options of the metric: ``{"window": r}`` a Sakoe-Chiba band for ``"dtw"`` (int
+        radius or float fraction of ``w``, see :func:`~ecoai_sklearn.dtw.paired_dtw`;
+        default no band), ``{"gamma": g}`` for ``"softdtw"`` (default 0.1).
+    batch_size : int, default=8192
+        Windows per batch when scoring: reconstruction and DTW run batch by batch, so
+        memory grows with ``batch_size * w * c``, never with ``n * w * c``.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone of ``estimator``.
+    augmenter_ : object or None
+        The clone of ``augmenter`` used in :meth:`fit`.
+    train_stride_ : int
+        Stride used to select the training windows.
+    n_train_windows_ : int
+        Number of windows the autoencoder trained on (before augmentation).
+    window_length_ : int
+        Window length ``w`` seen in fit.
+    n_channels_ : int
+        Channels per time step ``c`` seen in fit (1 for 2D input).
+    n_features_in_ : int
+        Same as ``window_length_`` (the second axis of X).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X is a DataFrame of 2D windows with string column names.
+
+    See Also
+    --------
+    ecoai_sklearn.windowing.FFTWindower : Makes the consecutive windows this step scores.
+    ecoai_sklearn.dtw.paired_dtw : The DTW kernel, with per-step path costs.
+    ecoai_sklearn.pipelines.make_fft_cnngru_detector : A full detector around this step.
+
+    Notes
+    -----
+    **Per-timestamp rule (timestamp grain).** Window ``t`` covers rows
+    ``t - w + 1 .. t``. The first ``w - 1`` windows of each call reach before its first
+    row (``FFTWindower`` pads them) and are neither trained on nor scored: only the
+    ``m = n - w + 1`` *real* windows are. Row ``s`` is covered by the real windows
+    ``t`` with ``max(s, w - 1) <= t <= min(s + w - 1, n - 1)``, whose number is
+    ``w`` in the middle of the call, fewer within ``w - 1`` rows of either end (the
+    first and the last row: one window each). Its feature is the mean over those
+    windows of their whole-window errors (``"covering"``) or of the costs they assign
+    to row ``s`` (``"path"``). The first and last ``w - 1`` rows of a call therefore
+    rest on fewer windows than the others; ``transform`` needs at least ``w`` rows.
+
+    **New data.** Each call is scored on its own: a chunk's first rows are not
+    compared with the rows before it. To score a chunk exactly as the same rows of a
+    longer series (past context only at the start), prepend the last ``w - 1`` rows of
+    history to the series before windowing and drop the first ``w - 1`` rows of the
+    output. The last ``w - 1`` rows of a chunk get their final values only once the
+    next rows arrive (later windows cover them too).
+
+    **Training.** The autoencoder trains on every ``train_stride_``-th real window
+    (timestamp grain) or row (sample grain), ``fit_on`` selecting normal ones, which
+    are copied into one training array of ``n_train_windows_`` windows. The features
+    that :meth:`fit_transform` returns for the training rows are in-sample errors:
+    the autoencoder has seen those windows or their neighbours.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from ecoai_sklearn.scoring import DTWReconstructionScorer
+    >>> from ecoai_sklearn.windowing import FFTWindower
+    >>> t = np.arange(24 * 30)
+    >>> series = np.sin(2 * np.pi * t / 24)[:, np.newaxis]
+    >>> series[500] += 3.0  # a spike
+    >>> windows = FFTWindower(window_size=24).fit_transform(series)
+    >>> scorer = DTWReconstructionScorer(estimator=PCA(n_components=2), train_stride=1)
+    >>> features = scorer.fit_transform(windows)
+    >>> features.shape
+    (720, 1)
+    >>> int(np.argmax(features[:, 0]))
+    500
+    >>> scorer.get_feature_names_out()
+    array(['dtw_error'], dtype=object)
+    """
+
+    _parameter_constraints = {
+        "estimator": [None, HasMethods(["fit"])],
+        "metric": [StrOptions(set(_METRICS))],
+        "aggregation": [StrOptions({"path", "covering"})],
+        "grain": [StrOptions({"timestamp", "sample"})],
+        "channels": [StrOptions({"joint", "separate"})],
+        "train_stride": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "fit_on": [StrOptions({"all", "normal"})],
+        "augmenter": [None, HasMethods(["fit_resample"])],
+        "metric_params": [None, dict],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        metric="dtw",
+        aggregation="path",
+        grain="timestamp",
+        channels="joint",
+        train_stride="auto",
+        fit_on="all",
+        augmenter=None,
+        metric_params=None,
+        batch_size=8192,
+    ):
+        self.estimator = estimator
+        self.metric = metric
+        self.aggregation = aggregation
+        self.grain = grain
+        self.channels = channels
+        self.train_stride = train_stride
+        self.fit_on = fit_on
+        self.augmenter = augmenter
+        self.metric_params = metric_params
+        self.batch_size = batch_size
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(
+        # the estimator and augmenter validate their own parameters in their fit
+        prefer_skip_nested_validation=True
+    )
+    def fit(self, X, y=None):
+        """Train a clone of the autoencoder on (strided, optionally normal) windows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window) or (n_samples, window, n_channels)
+            Windows; with ``grain="timestamp"`` row ``t`` is the window ending at
+            timestamp ``t`` (output of :class:`~ecoai_sklearn.windowing.FFTWindower`).
+        y : array-like of shape (n_samples,), default=None
+            Labels, 1 = anomaly and 0 = normal, used by ``fit_on="normal"`` (and given
+            to the augmenter); ignored with ``fit_on="all"``.
+
+        Returns
+        -------
+        self : DTWReconstructionScorer
+            The fitted scorer.
+        """
+        self._check_options()
+        self.estimator_ = self._make_estimator()
+        windows = self._validate_windows(X, reset=True)
+        n, w, c = windows.shape
+        self.window_length_ = w
+        self.n_channels_ = c
+        if self.grain == "timestamp" and n < w:
+            raise ValueError(
+                f"X has n_samples={n} windows of length {w}; grain='timestamp' needs at "
+                f"least {w} rows (one window without padding) to fit."
+            )
+        if self.train_stride == "auto":
+            self.train_stride_ = auto_train_stride(w) if self.grain == "timestamp" else 1
+        else:
+            self.train_stride_ = int(self.train_stride)
+        labels = self._training_labels(y, n, w)
+
+        first = w - 1 if self.grain == "timestamp" else 0
+        index = np.arange(first, n, self.train_stride_)
+        if self.fit_on == "normal" and labels is not None:
+            index = index[~labels[index]]
+            if index.size == 0:
+                raise ValueError(
+                    "fit_on='normal' leaves no training window: every selected window "
+                    "covers a row labelled 1. Use fit_on='all' or more normal data."
+                )
+        train = np.ascontiguousarray(windows[index])
+        self.n_train_windows_ = int(index.size)
+
+        self.augmenter_ = None
+        if self.augmenter is not None:
+            self.augmenter_ = clone(self.augmenter)
+            train_y = None if labels is None else labels[index].astype(np.int64)
+            resampled = self.augmenter_.fit_resample(train, train_y)
+            train = resampled[0] if isinstance(resampled, tuple) else resampled
+
+        if self._flatten:
+            train = np.asarray(train).reshape(train.shape[0], -1)
+        self.estimator_.fit(train)
+        return self
+
+    def _check_options(self):
+        if self.aggregation == "path" and self.grain == "timestamp":
+            if self.metric not in POINT_METRICS:
+                raise ValueError(
+                    f"aggregation='path' needs per-step costs, which metric={self.metric!r} "
+                    f"does not give; use metric in {POINT_METRICS} or aggregation='covering'."
+                )
+        if self.metric == "model" and self.channels == "separate":
+            raise ValueError("metric='model' gives one score per window: use channels='joint'.")
+        params = {} if self.metric_params is None else self.metric_params
+        allowed = {"dtw": {"window"}, "softdtw": {"gamma"}}.get(self.metric, set())
+        unknown = sorted(set(params) - allowed)
+        if unknown:
+            raise ValueError(
+                f"metric_params has unknown key(s) {unknown} for metric={self.metric!r}; "
+                f"accepted keys: {sorted(allowed) or 'none'}."
+            )
+        gamma = params.get("gamma", 0.1)
+        if self.metric == "softdtw" and not (isinstance(gamma, Real) and gamma > 0):
+            raise ValueError(f"metric_params['gamma'] must be a float > 0, got {gamma!r}.")
+
+    def _make_estimator(self):
+        if self.estimator is None:
+            from ..neural import CNNGRUAE
+
+            estimator = CNNGRUAE()
+        else:
+            estimator = clone(self.estimator)
+        if not hasattr(estimator, "reconstruct") and not (
+            hasattr(estimator, "transform") and hasattr(estimator, "inverse_transform")
+        ):
+            raise TypeError(
+                f"estimator must have a reconstruct method or transform and "
+                f"inverse_transform methods; got {type(estimator).__name__}."
+            )
+        if self.metric == "model" and not hasattr(estimator, "score_windows"):
+            raise TypeError(
+                f"metric='model' needs an estimator with score_windows (the "
+                f"ecoai_sklearn.neural autoencoders); got {type(estimator).__name__}."
+            )
+        return estimator
+
+    def _training_labels(self, y, n, w):
+        """Per-window anomaly flags from ``y`` (None when not needed or not given)."""
+        if y is None or (self.fit_on == "all" and self.augmenter is None):
+            return None
+        check_consistent_length(np.empty(n), y)
+        try:
+            anomalous = check_y_true(y, name="y")
+        except (TypeError, ValueError):
+            if self.fit_on == "normal":
+                raise
+            return None  # not anomaly labels: the augmenter gets none
+        return self._window_labels(anomalous, n, w)
+
+    def _window_labels(self, anomalous, n, w):
+        """True for each window (row) that covers a row labelled 1."""
+        if self.grain == "sample":
+            return anomalous
+        counts = np.concatenate(([0], np.cumsum(anomalous, dtype=np.int64)))
+        ends = np.arange(n) + 1
+        return (counts[ends] - counts[np.maximum(ends - w, 0)]) > 0
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, X):
+        """Per-timestamp (or per-sample) reconstruction-error features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window) or (n_samples, window, n_channels)
+            Windows with the length and channels seen in fit; with
+            ``grain="timestamp"`` at least ``window_length_`` consecutive windows.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out), float64
+            ``n_features_out`` is 1 (``channels="joint"``) or ``n_channels_``. Higher
+            means worse reconstructed.
+        """
+        check_is_fitted(self)
+        windows = self._validate_windows(X, reset=False)
+        n, w, c = windows.shape
+        if c != self.n_channels_:
+            raise ValueError(
+                f"X has windows with {c} channel(s), but {type(self).__name__} was fitted "
+                f"on windows with {self.n_channels_} channel(s)."
+            )
+        if self.grain == "sample":
+            return self._window_errors(windows, point=False)
+        if n < w:
+            raise ValueError(
+                f"X has n_samples={n} windows of length {w}; grain='timestamp' needs at "
+                f"least {w} consecutive windows (the first {w - 1} hold padding)."
+            )
+        real = windows[w - 1 :]
+        if self.aggregation == "covering":
+            return covering_mean(self._window_errors(real, point=False), n, w)
+        accumulator = PathAccumulator(n, w, self._n_features_out)
+        for start, costs in self._batches(real, point=True):
+            accumulator.add(start, costs)
+        return accumulator.result()
+
+    def _batches(self, windows, *, point):
+        kwargs = {
+            "metric": self.metric,
+            "channels": self.channels,
+            "point": point,
+            "metric_params": {} if self.metric_params is None else self.metric_params,
+            "flatten": self._flatten,
+        }
+        for start in range(0, windows.shape[0], self.batch_size):
+            batch = windows[start : start + self.batch_size]
+            yield start, batch_errors(self.estimator_, batch, **kwargs)
+
+    def _window_errors(self, windows, *, point):
+        out = np.empty((windows.shape[0], self._n_features_out))
+        for start, errors in self._batches(windows, point=point):
+            out[start : start + errors.shape[0]] = errors
+        return out
+
+    @property
+    def _flatten(self):
+        return not hasattr(self.estimator_, "reconstruct")
+
+    @property
+    def _n_features_out(self):
+        return 1 if self.channels == "joint" else self.n_channels_
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the error features.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored apart from validation: the features do not derive from single
+            input columns.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``["<metric>_error"]`` or ``["<metric>_error_ch0", ...]`` per channel.
+        """
+        check_is_fitted(self)
+        _check_feature_names_in(self, input_features, generate_names=False)
+        if self.channels == "joint":
+            return np.asarray([f"{self.metric}_error"], dtype=object)
+        return np.asarray(
+            [f"{self.metric}_error_ch{k}" for k in range(self.n_channels_)], dtype=object
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def _validate_windows(self, X, *, reset):
+        if isinstance(X, str):
+            raise TypeError(f"X must be an array of windows, got a string {X!r}.")
+        try:
+            windows = validate_data(
+                self, X, reset=reset, dtype=[np.float64, np.float32], allow_nd=True
+            )
+        except ValueError as exc:
+            if "could not convert" in str(exc):
+                raise TypeError(f"X must be a numeric array of windows: {exc}") from exc
+            raise
+        if windows.ndim == 2:
+            windows = windows[:, :, np.newaxis]
+        if windows.ndim != 3:
+            raise ValueError(
+                "X must be a 2D array (n_samples, window) or a 3D array "
+                f"(n_samples, window, n_channels) of windows; got shape {windows.shape}."
+            )
+        if windows.shape[2] == 0:
+            raise ValueError(f"X has windows with 0 channels: shape {windows.shape}.")
+        return windows
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
