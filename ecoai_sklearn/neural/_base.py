@@ -65,7 +65,7 @@ def _resolve_device(device):
 
 
 class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Window autoencoder estimator; subclasses set ``_module_class`` and the docs."""
+    """Window autoencoder estimator; subclasses set ``_module_class`` and the docstring."""
 
     _module_class = None
     _net_class = _AutoencoderNet
@@ -85,8 +85,36 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         "verbose": ["verbose"],
     }
 
-    def _set_routed_params(self, kwargs):
-        # called by the subclasses' __init__; names are checked in fit, like values
+    # CNNGRUAE and LSTMAE use this constructor as it is; USAD adds its own parameters and
+    # defaults and passes the rest here.
+    def __init__(
+        self,
+        *,
+        max_epochs=20,
+        lr=1e-3,
+        batch_size=64,
+        optimizer=torch.optim.Adam,
+        validation_fraction=None,
+        n_iter_no_change=5,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        device="auto",
+        verbose=0,
+        **kwargs,
+    ):
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        # routed names are checked in fit, like values
         self._routed_params = dict(kwargs)
 
     # ----------------------------------------------------------------- parameters

@@ -2,8 +2,6 @@
 
 import inspect
 
-import torch
-
 from ._base import _BaseAutoencoder
 from ._modules import CNNGRUModule, LSTMAEModule
 
@@ -106,35 +104,6 @@ class CNNGRUAE(_BaseAutoencoder):
 
     _module_class = CNNGRUModule
 
-    def __init__(
-        self,
-        *,
-        max_epochs=20,
-        lr=1e-3,
-        batch_size=64,
-        optimizer=torch.optim.Adam,
-        validation_fraction=None,
-        n_iter_no_change=5,
-        callbacks=None,
-        warm_start=False,
-        random_state=None,
-        device="auto",
-        verbose=0,
-        **kwargs,
-    ):
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
-        self._set_routed_params(kwargs)
-
     def _check_window_length(self, window_length):
         kernel_size = self._routed_params.get(
             "module__kernel_size",
@@ -233,32 +202,3 @@ class LSTMAE(_BaseAutoencoder):
     """
 
     _module_class = LSTMAEModule
-
-    def __init__(
-        self,
-        *,
-        max_epochs=20,
-        lr=1e-3,
-        batch_size=64,
-        optimizer=torch.optim.Adam,
-        validation_fraction=None,
-        n_iter_no_change=5,
-        callbacks=None,
-        warm_start=False,
-        random_state=None,
-        device="auto",
-        verbose=0,
-        **kwargs,
-    ):
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
-        self._set_routed_params(kwargs)

@@ -157,18 +157,20 @@ class USAD(_BaseAutoencoder):
     ):
         self.alpha = alpha
         self.beta = beta
-        self.max_epochs = max_epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
-        self._set_routed_params(kwargs)
+        super().__init__(
+            max_epochs=max_epochs,
+            lr=lr,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            callbacks=callbacks,
+            warm_start=warm_start,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+            **kwargs,
+        )
 
     def _check_training_windows(self, X):
         output = self._routed_params.get("module__output_activation", "sigmoid")
