@@ -488,3 +488,46 @@ def test_grid_search_over_the_augmenter(ae, data):
         warnings.simplefilter("error")
         scores = search.score_samples(data)
     assert scores.shape == (48,)
+
+
+# ---------------------------------------------------------------------------- scorer
+def _trained_rows(estimator):
+    """Rows the autoencoder saw in its first epoch (skorch records each batch size)."""
+    return sum(batch["train_batch_size"] for batch in estimator.history_[0]["batches"])
+
+
+def test_scorer_trains_only_its_autoencoder_on_adversarial_copies(ae, data):
+    from ecoai_sklearn.scoring import DTWReconstructionScorer
+
+    y = _labels(48, [5, 30])
+    augmenter = MIFGSMAugmenter(estimator=FrozenEstimator(ae), eps=0.05, label=0)
+    detector = CNNGRUAE(**{**TINY_AE, "max_epochs": 3})
+    scorer = DTWReconstructionScorer(
+        detector, grain="sample", metric="mse", augmenter=augmenter
+    ).fit(data, y)
+    assert _trained_rows(scorer.estimator_) == 48 + 46  # every normal row plus its copy
+    assert scorer.transform(data).shape == (48, 1)  # the copies never reach the features
+    # the same autoencoder as one trained by hand on the resampled windows
+    windows = data[:, :, np.newaxis]
+    X_res, y_res = clone(augmenter).fit_resample(windows, y)
+    np.testing.assert_array_equal(y_res, np.r_[y, np.zeros(46)])
+    by_hand = clone(detector).fit(X_res)
+    np.testing.assert_allclose(
+        scorer.estimator_.score_windows(data), by_hand.score_windows(data), rtol=1e-5
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DTWReconstructionScorer trains its autoencoder on every resampled row, also "
+    "the label=1 synthetic anomalies, which teaches it to reconstruct them",
+)
+def test_scorer_does_not_train_on_synthetic_anomalies(ae, data):
+    from ecoai_sklearn.scoring import DTWReconstructionScorer
+
+    augmenter = MIFGSMAugmenter(estimator=FrozenEstimator(ae), eps=0.05, label=1)
+    detector = CNNGRUAE(**{**TINY_AE, "max_epochs": 1})
+    scorer = DTWReconstructionScorer(
+        detector, grain="sample", metric="mse", augmenter=augmenter
+    ).fit(data, np.zeros(48, dtype=int))
+    assert _trained_rows(scorer.estimator_) == 48
