@@ -297,8 +297,9 @@ def test_load_series_csv_order_checks(tmp_path):
         load_series_csv(unsorted)
     # selecting only a clean series does not trip on another series' problem
     assert list(load_series_csv(duplicate, series="b")) == ["b"]
-    with pytest.warns(UserWarning, match="duplicate timestamp"):
+    with pytest.warns(UserWarning, match="duplicate timestamp") as record:
         data = load_series_csv(duplicate, on_bad_order="warn")
+    assert record[0].filename == __file__  # the warning points at the caller's line
     assert len(data["a"].y) == 3
     assert len(load_series_csv(duplicate, on_bad_order="ignore")["a"].y) == 3
     with pytest.raises(ValueError, match="on_bad_order"):

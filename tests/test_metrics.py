@@ -197,6 +197,10 @@ def test_point_metrics_match_sklearn(data):
 def test_point_zero_division():
     with pytest.warns(UndefinedMetricWarning, match="Precision is ill-defined"):
         assert point_precision_score([0, 1, 0], [0, 0, 0]) == 0.0
+    for metric in (point_f1_score, point_adjusted_f1_score, event_f1_score):
+        with pytest.warns(UndefinedMetricWarning, match="F-score is ill-defined") as record:
+            assert metric([0, 0, 0], [0, 0, 0]) == 0.0
+        assert record[0].filename == __file__, metric.__name__  # points at the caller
     assert point_precision_score([0, 1, 0], [0, 0, 0], zero_division=1.0) == 1.0
     assert np.isnan(point_recall_score([0, 0, 0], [0, 1, 0], zero_division=np.nan))
     # F1 is undefined only with neither true nor predicted anomalies (as in sklearn).

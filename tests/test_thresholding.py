@@ -348,8 +348,9 @@ def test_bad_input_is_named(X, error, match):
 
 def test_labels_that_are_not_zero_one():
     X = _standard_rows()
-    with pytest.warns(UserWarning, match="fitting without labels"):
+    with pytest.warns(UserWarning, match="fitting without labels") as record:
         detector = WeightedZScoreThresholder(robust=False).fit(X, np.arange(len(X)) % 3)
+    assert record[0].filename == __file__  # the warning points at the caller's line
     assert np.allclose(detector.location_[0], X.mean(axis=0))
     with pytest.raises(ValueError, match="got values \\[-1, 1\\]"):
         WeightedZScoreThresholder(thresholds="tune").fit(X, np.where(np.arange(100) % 2, 1, -1))

@@ -197,4 +197,5 @@ def _check_order(frame, on_bad_order, source, line_offset):
     )
     if on_bad_order == "raise":
         raise ValueError(message)
-    warnings.warn(message, UserWarning, stacklevel=4)
+    # _check_order < _pack < the public loader < its validate_params wrapper < the caller
+    warnings.warn(message, UserWarning, stacklevel=5)

@@ -139,8 +139,12 @@ def check_zero_division(zero_division):
     raise ValueError(f"zero_division must be 'warn', 0.0, 1.0 or np.nan, got {zero_division!r}.")
 
 
-def safe_ratio(numerator, denominator, zero_division, what):
-    """``numerator / denominator``, or ``zero_division`` (0.0 and a warning for 'warn')."""
+def safe_ratio(numerator, denominator, zero_division, what, *, stacklevel=3):
+    """``numerator / denominator``, or ``zero_division`` (0.0 and a warning for 'warn').
+
+    ``stacklevel`` 3 points the warning at the caller of the public metric that called
+    this function directly; one more per helper in between.
+    """
     if denominator > 0:
         return float(numerator) / float(denominator)
     if zero_division == "warn":
@@ -148,7 +152,7 @@ def safe_ratio(numerator, denominator, zero_division, what):
             f"{what} is ill-defined and being set to 0.0. Use `zero_division` to control "
             "this behaviour.",
             UndefinedMetricWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         return 0.0
     return zero_division

@@ -52,7 +52,7 @@ def _counts(truth, pred):
 
 def _f1_from_counts(tp, fp, fn, zero_division):
     # Same definition as scikit-learn: undefined only with no true and no predicted positive.
-    return safe_ratio(2 * tp, 2 * tp + fp + fn, zero_division, "F-score")
+    return safe_ratio(2 * tp, 2 * tp + fp + fn, zero_division, "F-score", stacklevel=4)
 
 
 @_document

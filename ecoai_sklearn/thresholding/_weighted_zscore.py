@@ -505,7 +505,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
                 raise ValueError(message + ".")
             # Pipelines hand y to every step: class labels meant for another step must
             # not be read as anomaly labels, nor break an unsupervised fit.
-            warnings.warn(message + "; fitting without labels.", UserWarning, stacklevel=3)
+            warnings.warn(message + "; fitting without labels.", UserWarning, stacklevel=4)
             return np.zeros(n_samples, dtype=bool)
         anomalous = y == 1
         if anomalous.all():
