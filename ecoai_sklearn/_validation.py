@@ -172,8 +172,17 @@ def check_windows(X, *, name="X", dtype=np.float32, copy=False):
         )
     with _non_numeric_as_type_error(name, what="array of windows"):
         windows = check_array(
-            X, dtype=dtype, allow_nd=True, copy=copy, ensure_all_finite=True, input_name=name
+            X,
+            dtype=dtype,
+            allow_nd=True,
+            copy=copy,
+            ensure_all_finite=True,
+            ensure_min_samples=0,
+            input_name=name,
         )
+    if windows.shape[0] == 0:
+        # scikit-learn's own message would not say which argument is empty
+        raise ValueError(f"{name} has 0 samples (shape {windows.shape}); it needs a window.")
     if windows.ndim == 2:
         windows = windows[:, :, np.newaxis]
     if windows.shape[1] == 0 or windows.shape[2] == 0:

@@ -197,6 +197,9 @@ def test_daily_profile_recipe_for_a_few_percent_anomalous_days():
         ({"anomaly_channels": 4}, ValueError, "anomaly_channels"),
         ({"event_length": (5, 2)}, ValueError, "event_length"),
         ({"event_length": {"bump": 3}}, ValueError, "event_length"),
+        # checked even when no event is drawn
+        ({"event_length": (5, 2), "n_anomalies": 0}, ValueError, r"got \(5, 2\)\.$"),
+        ({"event_length": {"sag": 0}, "n_anomalies": 0}, ValueError, "got 0 for 'sag'"),
         ({"n_anomalies": 50, "n_days": 3}, ValueError, "n_anomalies"),
         ({"n_anomalies": 1, "anomaly_kinds": []}, ValueError, "anomaly_kinds"),
         ({"noise": -1.0}, ValueError, "noise"),

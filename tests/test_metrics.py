@@ -343,6 +343,11 @@ def test_best_f1_hand_computed():
     # t = 0.9: F1 2/3; t = 0.5: 1/2; t = 0.4: P 2/3, R 1 -> 0.8.
     assert best_f1_score(y_true, y_score, return_threshold=True) == (0.8, 0.4)
     assert best_f1_score(y_true, y_score, point_adjusted=True, return_threshold=True) == (1.0, 0.9)
+    # a string flag must not be read as True ("no" is truthy)
+    with pytest.raises(TypeError, match="point_adjusted must be a bool"):
+        best_f1_score(y_true, y_score, point_adjusted="no")
+    with pytest.raises(TypeError, match="return_threshold must be a bool"):
+        best_f1_score(y_true, y_score, return_threshold=1)
 
 
 # ---------------------------------------------------------------- VUS

@@ -69,6 +69,8 @@ def test_bounds_clip_and_bad_arguments():
     assert thresholds[1] == 1.5 and ratios[1] == 1.0  # ratio capped at 1, cut at the floor
     with pytest.raises(ValueError, match="shares must be finite and > 0"):
         weighted_ratio_thresholds([0.5, 0.0])
+    with pytest.raises(TypeError, match="shares must be a sequence of numbers"):
+        weighted_ratio_thresholds(["industrial", "general"])
     with pytest.raises(ValueError, match="bounds must satisfy"):
         weighted_ratio_thresholds([0.5, 0.5], bounds=(3.0, 2.0))
     with pytest.raises(ValueError, match="expected_ratio"):

@@ -407,18 +407,14 @@ def _length_ranges(event_length, kinds, samples_per_day):
         )
     if event_length is None:
         return ranges
-    override = (
-        dict(event_length)
-        if isinstance(event_length, Mapping)
-        else dict.fromkeys(kinds, event_length)
-    )
+    # key None: one length for every kind; checked even when no event uses it
+    override = dict(event_length) if isinstance(event_length, Mapping) else {None: event_length}
     for kind, value in override.items():
-        if kind not in ANOMALY_KINDS:
+        if kind is not None and kind not in ANOMALY_KINDS:
             raise ValueError(
                 f"event_length has unknown kind {kind!r}; expected one of {ANOMALY_KINDS}."
             )
-        if kind == "spike" or kind not in ranges:
-            continue
+        given = value
         if isinstance(value, Integral) and not isinstance(value, bool):
             value = (value, value)
         ok = (
@@ -428,19 +424,22 @@ def _length_ranges(event_length, kinds, samples_per_day):
             and 1 <= value[0] <= value[1]
         )
         if not ok:
+            where = "" if kind is None else f" for {kind!r}"
             raise ValueError(
                 "event_length must be an int >= 1, a (low, high) tuple of ints with "
-                f"1 <= low <= high, or a dict of those per kind; got {value!r} for {kind!r}."
+                f"1 <= low <= high, or a dict of those per kind; got {given!r}{where}."
             )
-        ranges[kind] = (int(value[0]), int(value[1]))
+        for target in kinds if kind is None else (kind,):
+            if target != "spike" and target in ranges:
+                ranges[target] = (int(value[0]), int(value[1]))
     return ranges
 
 
 def _place_events(n_events, kinds, channels, *, n_samples, samples_per_day, event_length, rng):
     """Random non-overlapping events, as dicts without timestamps."""
+    ranges = _length_ranges(event_length, kinds, samples_per_day)
     if n_events == 0:
         return []
-    ranges = _length_ranges(event_length, kinds, samples_per_day)
     event_kinds = np.resize(rng.permutation(kinds), n_events)
     event_channels = np.resize(rng.permutation(channels), n_events)
     rng.shuffle(event_kinds)

@@ -137,6 +137,9 @@ def best_f1_score(y_true, y_score, *, point_adjusted=False, return_threshold=Fal
     >>> best_f1_score(y_true, y_score, point_adjusted=True)
     1.0
     """
+    for flag, value in (("point_adjusted", point_adjusted), ("return_threshold", return_threshold)):
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{flag} must be a bool, got {value!r}.")
     truth, score = check_truth_and_scores(y_true, y_score, metric="Best F1", need_normal=False)
     n_anomalies = np.count_nonzero(truth)
     if point_adjusted:

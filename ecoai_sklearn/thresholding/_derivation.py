@@ -37,7 +37,10 @@ def gaussian_tail(threshold, tail):
 
 def normalize_shares(shares, name="expected_shares"):
     """Return positive finite shares rescaled to sum to one, or raise a clear error."""
-    shares = np.asarray(shares, dtype=np.float64)
+    try:
+        shares = np.asarray(shares, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of numbers, got {shares!r}.") from None
     if shares.ndim != 1 or shares.size == 0:
         raise ValueError(f"{name} must be a non-empty 1D sequence, got shape {shares.shape}.")
     if not np.all(np.isfinite(shares)) or np.any(shares <= 0):
