@@ -6,6 +6,7 @@ listed with the reason; anything else failing is a regression.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from ecoai_sklearn.augmentation import MIFGSMAugmenter
 from ecoai_sklearn.neural import CNNGRUAE, LSTMAE, USAD
 from ecoai_sklearn.preprocessing import Differencer, SeriesKNNImputer
 from ecoai_sklearn.thresholding import WeightedZScoreThresholder
@@ -39,6 +40,22 @@ INSTANCES_AND_EXPECTED_FAILURES = [
     ),
     (LSTMAE(max_epochs=2, batch_size=16, module__hidden_sizes=(4, 2)), {}),
     (USAD(max_epochs=2, batch_size=16), {}),
+    (
+        MIFGSMAugmenter(
+            estimator=CNNGRUAE(
+                max_epochs=1,
+                batch_size=16,
+                random_state=0,
+                module__conv_channels=(2,),
+                module__kernel_size=1,
+                module__hidden_size=4,
+                module__latent_size=2,
+            ),
+            n_iter=2,
+            random_state=0,
+        ),
+        {},
+    ),
     # 'auto' needs a periodic series; sklearn's random data has none.
     (FFTWindower(window_size=2), ROW_ORDER_MATTERS),
     # The default instance flags nothing on sklearn's blob data (no |z| > 3.3), so the outlier
