@@ -45,7 +45,11 @@ def _check_pair(y_true, y_pred, pred_convention):
     return truth, pred
 
 
-def _counts(truth, pred):
+def _point_counts(y_true, y_pred, pred_convention, *, adjust=False):
+    """(TP, FP, FN) of the anomaly class over time points, after point adjustment if asked."""
+    truth, pred = _check_pair(y_true, y_pred, pred_convention)
+    if adjust:
+        pred = _adjust(truth, pred)
     tp = int(np.count_nonzero(truth & pred))
     return tp, int(np.count_nonzero(pred)) - tp, int(np.count_nonzero(truth)) - tp
 
@@ -80,7 +84,7 @@ def point_precision_score(y_true, y_pred, *, pred_convention="auto", zero_divisi
     0.5
     """
     zero_division = check_zero_division(zero_division)
-    tp, fp, _ = _counts(*_check_pair(y_true, y_pred, pred_convention))
+    tp, fp, _ = _point_counts(y_true, y_pred, pred_convention)
     return safe_ratio(tp, tp + fp, zero_division, "Precision")
 
 
@@ -109,7 +113,7 @@ def point_recall_score(y_true, y_pred, *, pred_convention="auto", zero_division=
     0.5
     """
     zero_division = check_zero_division(zero_division)
-    tp, _, fn = _counts(*_check_pair(y_true, y_pred, pred_convention))
+    tp, _, fn = _point_counts(y_true, y_pred, pred_convention)
     return safe_ratio(tp, tp + fn, zero_division, "Recall")
 
 
@@ -144,7 +148,7 @@ def point_f1_score(y_true, y_pred, *, pred_convention="auto", zero_division="war
     0.5
     """
     zero_division = check_zero_division(zero_division)
-    return _f1_from_counts(*_counts(*_check_pair(y_true, y_pred, pred_convention)), zero_division)
+    return _f1_from_counts(*_point_counts(y_true, y_pred, pred_convention), zero_division)
 
 
 def _adjust(truth, pred):
@@ -234,5 +238,5 @@ def point_adjusted_f1_score(y_true, y_pred, *, pred_convention="auto", zero_divi
     1.0
     """
     zero_division = check_zero_division(zero_division)
-    truth, pred = _check_pair(y_true, y_pred, pred_convention)
-    return _f1_from_counts(*_counts(truth, _adjust(truth, pred)), zero_division)
+    counts = _point_counts(y_true, y_pred, pred_convention, adjust=True)
+    return _f1_from_counts(*counts, zero_division)
