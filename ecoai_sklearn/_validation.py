@@ -6,7 +6,9 @@
 - :func:`check_series`: the same checks for a plain function, which may also accept a
   1D series as one channel;
 - :func:`check_windows`: a stack of windows ``(n, w)`` or ``(n, w, c)``;
-- :func:`check_positive_int`: an integer parameter with a lower bound.
+- :func:`check_positive_int`: an integer parameter with a lower bound;
+- :func:`reject_text` and :func:`non_numeric_as_type_error`: the TypeError on text, for
+  validators of other shapes (the autoencoders' windows).
 
 The series checks share their messages: non-numeric input is a ``TypeError`` naming the
 argument; NaN and inf are ``ValueError`` naming the argument and the estimator (NaN with
@@ -21,7 +23,8 @@ import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-_SERIES_SHAPE = "of shape (n_timestamps, n_channels)"
+SERIES = "array of shape (n_timestamps, n_channels)"
+WINDOWS = "array of windows (n_samples, window) or (n_samples, window, n_channels)"
 _IMPUTE_HINT = "fill them first, e.g. with ecoai_sklearn.preprocessing.SeriesKNNImputer"
 
 
@@ -60,8 +63,8 @@ def validate_series(
         If ``X`` is not 2D, is empty, has the wrong number of channels (``reset=False``),
         or holds NaN or inf where ``ensure_all_finite`` forbids them.
     """
-    _reject_text(X, "X")
-    with _non_numeric_as_type_error("X"):
+    reject_text(X, "X")
+    with non_numeric_as_type_error("X"):
         X = validate_data(
             estimator, X, reset=reset, dtype=dtype, ensure_all_finite=False, copy=copy
         )
@@ -103,8 +106,8 @@ def check_series(
         If ``X`` has the wrong number of dimensions, is empty, or holds NaN or inf where
         ``ensure_all_finite`` forbids them.
     """
-    _reject_text(X, name)
-    with _non_numeric_as_type_error(name):
+    reject_text(X, name)
+    with non_numeric_as_type_error(name):
         x = check_array(
             X,
             ensure_2d=False,
@@ -160,17 +163,14 @@ def check_windows(X, *, name="X", dtype=np.float32, copy=False):
     TypeError
         If the array is not numeric.
     """
-    if isinstance(X, str) or (
-        hasattr(X, "dtype") and X.dtype.kind in "OSUV" and not _is_numeric_object(X)
-    ):
-        raise TypeError(f"{name} must be a numeric array of windows, got {type(X).__name__}.")
+    reject_text(X, name, what=WINDOWS)
     ndim = np.ndim(X)
     if ndim not in (2, 3):
         raise ValueError(
             f"{name} must be a 2D array (n_samples, window) or a 3D array "
             f"(n_samples, window, n_channels) of windows; got an array with {ndim} dimension(s)."
         )
-    with _non_numeric_as_type_error(name, what="array of windows"):
+    with non_numeric_as_type_error(name, what=WINDOWS):
         windows = check_array(
             X,
             dtype=dtype,
@@ -199,24 +199,26 @@ def check_positive_int(value, name, *, minimum=1):
     return int(value)
 
 
-def _reject_text(X, name):
-    """Strings, and arrays of strings, are rejected before numpy parses "1.5" as 1.5."""
+def reject_text(X, name, *, what=SERIES):
+    """Raise a TypeError for a string, or an array of strings, given as ``name``.
+
+    Checked before conversion: numpy would otherwise parse an array of "1.5" as 1.5.
+    """
     if isinstance(X, str | bytes):
-        raise TypeError(f"{name} must be a numeric array {_SERIES_SHAPE}, got a string.")
+        raise TypeError(f"{name} must be a numeric {what}, got a string.")
     kind = getattr(getattr(X, "dtype", None), "kind", None)
     if kind in ("U", "S", "V"):
-        raise TypeError(
-            f"{name} must be a numeric array {_SERIES_SHAPE}, got an array of dtype {X.dtype}."
-        )
+        raise TypeError(f"{name} must be a numeric {what}, got an array of dtype {X.dtype}.")
 
 
 @contextmanager
-def _non_numeric_as_type_error(name, what=f"array {_SERIES_SHAPE}"):
+def non_numeric_as_type_error(name, *, what=SERIES):
     """Turn scikit-learn's ValueError on unconvertible values into a TypeError."""
     try:
         yield
     except ValueError as exc:
-        if "could not convert" in str(exc):
+        # the first from a float dtype, the second from dtype="numeric"
+        if "could not convert" in str(exc) or "arrays of bytes/strings" in str(exc):
             raise TypeError(f"{name} must be a numeric {what}: {exc}") from exc
         raise
 
@@ -234,11 +236,3 @@ def _check_finite(X, name, owner, ensure_all_finite):
             f"{name} contains infinity or a value too large for {X.dtype}, but {who} finite "
             "readings."
         )
-
-
-def _is_numeric_object(X):
-    try:
-        np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return True

@@ -354,6 +354,7 @@ def test_properties(data, len_x, len_y, radius):
         ([[0.0, 1.0]], [[0.0, np.inf]], {}, ValueError, "infinity"),
         ([["a", "b"]], [[0.0, 1.0]], {}, TypeError, "X must be (a )?numeric"),
         ("abc", [[0.0, 1.0]], {}, TypeError, "X must be (a )?numeric"),
+        ([[0.0, 1.0]], np.array([["0", "1"]]), {}, TypeError, "Y must be a numeric .*<U1"),
         (np.ones((0, 3)), np.ones((0, 3)), {}, ValueError, "X has 0 sample"),
         (np.ones((2, 3)), np.ones((0, 3)), {}, ValueError, "Y has 0 sample"),
         (np.ones((2, 3)), np.ones((2, 3)), {"window": -1}, ValueError, "window must be an int"),

@@ -267,10 +267,11 @@ def test_same_seed_in_parallel_threads():
 
 def test_global_torch_seed_does_not_matter():
     X = sine_windows()
-    torch.manual_seed(1)
-    a = state(tiny(LSTMAE, **{"module__dropout": 0.5}).fit(X))
-    torch.manual_seed(2)
-    b = state(tiny(LSTMAE, **{"module__dropout": 0.5}).fit(X))
+    with torch.random.fork_rng():  # the global stream is restored for the other tests
+        torch.manual_seed(1)
+        a = state(tiny(LSTMAE, **{"module__dropout": 0.5}).fit(X))
+        torch.manual_seed(2)
+        b = state(tiny(LSTMAE, **{"module__dropout": 0.5}).fit(X))
     assert_same_state(a, b)
 
 
@@ -415,6 +416,20 @@ def test_non_finite_windows_are_rejected(cls, bad):
     est = tiny(cls).fit(sine_windows())
     with pytest.raises(ValueError, match="NaN|infinity"):
         est.reconstruct(X)
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        "windows",
+        [["a", "b"], ["c", "d"]],
+        np.array([["0.5", "1"], ["2", "3"]]),  # numeric text is not parsed silently
+        np.array([[1.0, "a"]], dtype=object),
+    ],
+)
+def test_text_windows_get_a_type_error(X):
+    with pytest.raises(TypeError, match="X must be a numeric array of windows"):
+        tiny(LSTMAE).fit(X)
 
 
 @pytest.mark.parametrize("shape", [(10,), (4, 12, 2, 1)])

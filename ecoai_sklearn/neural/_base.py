@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, ProgressBar
 
-from .._validation import check_positive_int
+from .._validation import WINDOWS, check_positive_int, non_numeric_as_type_error, reject_text
 from ._net import _AutoencoderNet, _BatchIterator, _TailSplit
 
 #: keyword prefixes routed to the skorch net (``module__*`` builds the torch module)
@@ -172,11 +172,11 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     # ----------------------------------------------------------------- validation
     def _validate_windows(self, X, *, reset):
         """Check X without copying it; return it as a 3D view ``(n, w, c)`` and its rank."""
-        if isinstance(X, str):
-            raise TypeError(f"X must be an array of windows, got a string {X!r}.")
-        X = validate_data(
-            self, X, reset=reset, dtype="numeric", allow_nd=True, ensure_all_finite=True
-        )
+        reject_text(X, "X", what=WINDOWS)
+        with non_numeric_as_type_error("X", what=WINDOWS):
+            X = validate_data(
+                self, X, reset=reset, dtype="numeric", allow_nd=True, ensure_all_finite=True
+            )
         if X.ndim > 3:
             raise ValueError(
                 "X must be a 2D array (n_samples, window) or a 3D array "
