@@ -72,9 +72,7 @@ def validate_series(
     return X
 
 
-def check_series(
-    X, *, name="X", owner=None, dtype=np.float64, ensure_all_finite=True, allow_1d=True
-):
+def check_series(X, *, name="X", owner=None, dtype=np.float64, ensure_all_finite=True):
     """Validate a series given to a function and return it as a 2D float array.
 
     Parameters
@@ -89,8 +87,6 @@ def check_series(
         Accepted float dtype(s); other input is converted to the first one.
     ensure_all_finite : bool or "allow-nan", default=True
         True rejects NaN and inf, ``"allow-nan"`` only inf, False neither.
-    allow_1d : bool, default=True
-        Whether a 1D array is accepted (as one channel).
 
     Returns
     -------
@@ -118,16 +114,13 @@ def check_series(
             ensure_min_features=0,
             input_name=name,
         )
-    if x.ndim == 1 and allow_1d:
+    if x.ndim == 1:
         x = x[:, np.newaxis]
     if x.ndim != 2:
-        expected = "a 2D array (n_timestamps, n_channels)"
-        if allow_1d:
-            expected = "a 1D series or " + expected
-        plural = "" if x.ndim == 1 else "s"
-        hint = " Windows are built from the series, not the other way round." if x.ndim > 2 else ""
         raise ValueError(
-            f"{name} must be {expected}; got an array with {x.ndim} dimension{plural}.{hint}"
+            f"{name} must be a 1D series or a 2D array (n_timestamps, n_channels); got an "
+            f"array with {x.ndim} dimensions. Windows are built from the series, not the "
+            "other way round."
         )
     if x.size == 0:
         raise ValueError(f"{name} is empty (shape {x.shape}); a series needs values.")
@@ -178,6 +171,7 @@ def check_windows(X, *, name="X", dtype=np.float32, copy=False):
             copy=copy,
             ensure_all_finite=True,
             ensure_min_samples=0,
+            ensure_min_features=0,
             input_name=name,
         )
     if windows.shape[0] == 0:
