@@ -5,15 +5,18 @@
   ``feature_names_in_`` through :func:`~sklearn.utils.validation.validate_data`);
 - :func:`check_series`: the same checks for a plain function, which may also accept a
   1D series as one channel;
-- :func:`check_windows`: a stack of windows ``(n, w)`` or ``(n, w, c)``;
+- :func:`validate_windows`: windows ``(n, w)`` or ``(n, w, c)`` given to an estimator
+  (the autoencoders);
+- :func:`check_windows`: the same for a plain function, returned as ``(n, w, c)``;
 - :func:`check_positive_int`: an integer parameter with a lower bound;
 - :func:`reject_text` and :func:`non_numeric_as_type_error`: the TypeError on text, for
-  validators of other shapes (the autoencoders' windows).
+  validators of other shapes.
 
-The series checks share their messages: non-numeric input is a ``TypeError`` naming the
-argument; NaN and inf are ``ValueError`` naming the argument and the estimator (NaN with
-a pointer to :class:`~ecoai_sklearn.preprocessing.SeriesKNNImputer`), instead of
-scikit-learn's generic advice for supervised learners.
+The checks share their messages: non-numeric input is a ``TypeError`` naming the
+argument; NaN and inf (series, and windows given to estimators) are ``ValueError`` naming
+the argument and the estimator (NaN with a pointer to
+:class:`~ecoai_sklearn.preprocessing.SeriesKNNImputer`), instead of scikit-learn's generic
+advice for supervised learners.
 """
 
 import numbers
@@ -68,7 +71,7 @@ def validate_series(
         X = validate_data(
             estimator, X, reset=reset, dtype=dtype, ensure_all_finite=False, copy=copy
         )
-    _check_finite(X, "X", type(estimator).__name__, ensure_all_finite)
+    _check_finite(X, "X", type(estimator).__name__, ensure_all_finite, what="a series")
     return X
 
 
@@ -124,8 +127,59 @@ def check_series(X, *, name="X", owner=None, dtype=np.float64, ensure_all_finite
         )
     if x.size == 0:
         raise ValueError(f"{name} is empty (shape {x.shape}); a series needs values.")
-    _check_finite(x, name, owner, ensure_all_finite)
+    _check_finite(x, name, owner, ensure_all_finite, what="a series")
     return x
+
+
+def validate_windows(estimator, X, *, reset=True, dtype="numeric"):
+    """Validate windows for an estimator; return them 2D ``(n, w)`` or 3D ``(n, w, c)``.
+
+    The rank is kept (a 2D input is univariate windows, which callers may expand with
+    ``X[:, :, np.newaxis]``); ``n_features_in_`` is the window length, as
+    ``validate_data`` counts the second axis.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator being fitted or applied; its name appears in error messages.
+    X : array-like of shape (n_samples, window) or (n_samples, window, n_channels)
+        The windows, one independent sample per row.
+    reset : bool, default=True
+        Whether to set ``n_features_in_`` and ``feature_names_in_`` (``fit``) or check
+        ``X`` against them (other methods), as in ``validate_data``.
+    dtype : "numeric", dtype or list of dtypes, default="numeric"
+        As in ``validate_data``.
+
+    Returns
+    -------
+    windows : ndarray of shape (n_samples, window) or (n_samples, window, n_channels)
+        The validated windows, without a copy when none was needed.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is a string or holds values that are not numbers.
+    ValueError
+        If ``X`` is not 2D/3D, has no sample, empty windows, the wrong window length
+        (``reset=False``), or holds NaN or inf.
+    """
+    reject_text(X, "X", what=WINDOWS)
+    with non_numeric_as_type_error("X", what=WINDOWS):
+        windows = validate_data(
+            estimator, X, reset=reset, dtype=dtype, allow_nd=True, ensure_all_finite=False
+        )
+    if windows.ndim > 3:
+        raise ValueError(
+            "X must be a 2D array (n_samples, window) or a 3D array "
+            f"(n_samples, window, n_channels) of windows; got shape {windows.shape}."
+        )
+    if windows.shape[1] == 0 or (windows.ndim == 3 and windows.shape[2] == 0):
+        raise ValueError(
+            f"X has empty windows (shape {windows.shape}): a window needs at least one "
+            "time step and one channel."
+        )
+    _check_finite(windows, "X", type(estimator).__name__, True, what="windows")
+    return windows
 
 
 def check_windows(X, *, name="X", dtype=np.float32, copy=False):
@@ -217,13 +271,13 @@ def non_numeric_as_type_error(name, *, what=SERIES):
         raise
 
 
-def _check_finite(X, name, owner, ensure_all_finite):
+def _check_finite(X, name, owner, ensure_all_finite, *, what):
     if ensure_all_finite is False or np.isfinite(X).all():
         return
     who = f"{owner} needs" if owner else "it needs"
     if ensure_all_finite is True and np.isnan(X).any():
         raise ValueError(
-            f"{name} contains NaN, but {who} a series without missing readings: {_IMPUTE_HINT}."
+            f"{name} contains NaN, but {who} {what} without missing readings: {_IMPUTE_HINT}."
         )
     if np.isinf(X).any():
         raise ValueError(

@@ -432,6 +432,14 @@ def test_text_windows_get_a_type_error(X):
         tiny(LSTMAE).fit(X)
 
 
+@pytest.mark.parametrize("shape", [(4, 0, 2), (4, 12, 0)])
+def test_empty_windows_are_rejected(shape):
+    # before, a zero-length window reached the module and was reported as a bad
+    # module__ parameter
+    with pytest.raises(ValueError, match="X has empty windows"):
+        tiny(LSTMAE).fit(np.zeros(shape))
+
+
 @pytest.mark.parametrize("shape", [(10,), (4, 12, 2, 1)])
 def test_wrong_rank_is_rejected(shape):
     with pytest.raises(ValueError, match="2D"):

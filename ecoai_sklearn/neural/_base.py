@@ -21,10 +21,10 @@ from sklearn.base import (
 )
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, ProgressBar
 
-from .._validation import WINDOWS, check_positive_int, non_numeric_as_type_error, reject_text
+from .._validation import check_positive_int, validate_windows
 from ._net import _AutoencoderNet, _BatchIterator, _TailSplit
 
 #: keyword prefixes routed to the skorch net (``module__*`` builds the torch module)
@@ -172,19 +172,8 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     # ----------------------------------------------------------------- validation
     def _validate_windows(self, X, *, reset):
         """Check X without copying it; return it as a 3D view ``(n, w, c)`` and its rank."""
-        reject_text(X, "X", what=WINDOWS)
-        with non_numeric_as_type_error("X", what=WINDOWS):
-            X = validate_data(
-                self, X, reset=reset, dtype="numeric", allow_nd=True, ensure_all_finite=True
-            )
-        if X.ndim > 3:
-            raise ValueError(
-                "X must be a 2D array (n_samples, window) or a 3D array "
-                f"(n_samples, window, n_channels) of windows; got shape {X.shape}."
-            )
+        X = validate_windows(self, X, reset=reset)
         n_channels = X.shape[2] if X.ndim == 3 else 1
-        if n_channels == 0:
-            raise ValueError(f"X has windows with 0 channels: shape {X.shape}.")
         if reset:
             self.window_length_ = X.shape[1]
             self.n_channels_ = n_channels
