@@ -275,6 +275,18 @@ def test_global_torch_seed_does_not_matter():
     assert_same_state(a, b)
 
 
+@pytest.mark.parametrize("cls", MODELS)
+def test_fit_leaves_the_global_torch_stream_alone(cls):
+    X = sine_windows()
+    with torch.random.fork_rng():
+        torch.manual_seed(3)
+        expected = torch.rand(4)
+        torch.manual_seed(3)
+        tiny(cls, **{"module__dropout": 0.5} if cls is not USAD else {}).fit(X).transform(X)
+        after = torch.rand(4)
+    assert torch.equal(after, expected)
+
+
 class _FirstBatch(Callback):
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if training and not hasattr(self, "batch_"):

@@ -283,7 +283,11 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             net = self._make_net(_resolve_device(self.device))
             net.init_generator_ = torch.Generator().manual_seed(init_seed)
             try:
-                net.initialize()
+                # torch's layers draw their default weights from the global generator
+                # before reset_parameters redraws them from init_generator_: fork it so
+                # that fitting leaves the user's torch random stream where it was
+                with torch.random.fork_rng(devices=[]):
+                    net.initialize()
             except (TypeError, ValueError) as exc:
                 raise type(exc)(
                     f"{type(self).__name__}: invalid module__ or optimizer__ parameter: {exc}"
