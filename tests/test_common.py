@@ -27,10 +27,13 @@ INSTANCES_AND_EXPECTED_FAILURES = [
     (Differencer(), ROW_ORDER_MATTERS),
     (Differencer(order=2, lag=2, fill_value=float("nan")), ROW_ORDER_MATTERS),
     # Tiny nets keep the checks fast; kernel_size=1 because sklearn's test data has 2 columns.
+    # Seeded: float32 GELU results can differ by 1 ulp with a row's position in the batch, which
+    # an unlucky random initialisation can turn into a sample-order-invariance failure.
     (
         CNNGRUAE(
             max_epochs=2,
             batch_size=16,
+            random_state=0,
             module__conv_channels=(4,),
             module__kernel_size=1,
             module__hidden_size=4,
@@ -38,8 +41,8 @@ INSTANCES_AND_EXPECTED_FAILURES = [
         ),
         {},
     ),
-    (LSTMAE(max_epochs=2, batch_size=16, module__hidden_sizes=(4, 2)), {}),
-    (USAD(max_epochs=2, batch_size=16), {}),
+    (LSTMAE(max_epochs=2, batch_size=16, random_state=0, module__hidden_sizes=(4, 2)), {}),
+    (USAD(max_epochs=2, batch_size=16, random_state=0), {}),
     (
         MIFGSMAugmenter(
             estimator=CNNGRUAE(
