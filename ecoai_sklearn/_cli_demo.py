@@ -2,6 +2,7 @@
 
 import time
 
+from ._cli_base import CLIError
 from ._cli_commands import evaluation, format_evaluation
 from ._cli_detectors import Reporter, build_detector, fit_detector, history_rows, score_detector
 
@@ -40,8 +41,6 @@ def run_demo(args, *, progress):
     reporter = Reporter(quiet=args.quiet)
     n_days = args.days or (QUICK_DAYS if args.quick else DEFAULT_DAYS)
     if n_days < 6:
-        from ._cli_base import CLIError
-
         raise CLIError(f"--days must be at least 6 (4 days to fit, 2 to judge), got {n_days}.")
     X, y, events = demo_data(n_days, args.random_state)
     train_days = int(round(n_days * TRAIN_SHARE))
@@ -51,13 +50,22 @@ def run_demo(args, *, progress):
     with reporter.stage(
         f"fitting {args.detector} on days 1-{train_days} ({split:,} rows x {X.shape[1]} channels)"
     ) as stage:
-        fit_detector(detector, X.iloc[:split], progress=progress)
+        try:
+            fit_detector(detector, X.iloc[:split], progress=progress)
+        except (ValueError, TypeError) as exc:
+            raise CLIError(
+                f"cannot fit {args.detector} on the {train_days} demo days ({split:,} rows): "
+                f"{_one_line(exc)}"
+            ) from exc
     fit_time = stage.elapsed
     # Windows of the first judged rows reach back into the fitting period: give them that
     # history (available in deployment), score it, and keep only the judged rows.
     history = min(history_rows(detector), split)
     with reporter.stage(f"scoring days {train_days + 1}-{n_days}") as stage:
-        scores, labels = score_detector(detector, X.iloc[split - history :])
+        try:
+            scores, labels = score_detector(detector, X.iloc[split - history :])
+        except (ValueError, TypeError) as exc:
+            raise CLIError(f"cannot score the demo days: {_one_line(exc)}") from exc
     score_time = stage.elapsed
     scores, labels = scores[history:], labels[history:]
     y_test = y.iloc[split:].to_numpy()
@@ -135,3 +143,7 @@ def _plot(args, X_test, scores, y_test, labels, reporter):
         reporter.warn(f"cannot write the plot to {args.plot}: {exc}")
         return "plot     not written"
     return f"plot     {args.plot}"
+
+
+def _one_line(exc):
+    return " ".join(str(exc).split())

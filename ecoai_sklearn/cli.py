@@ -252,6 +252,16 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or an unforeseen failure: still one line by default
+        if args.debug:
+            raise
+        message = " ".join(str(exc).split())
+        print(
+            f"{PROG}: error: unexpected {type(exc).__name__}: {message} "
+            "(run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _progress(args):

@@ -291,6 +291,37 @@ def test_settings_reach_the_detector(tmp_path, load_csv, capsys):
     assert "unknown detector 'nope'" in _error_line(capsys)
 
 
+class _Broken(IsolationForest):
+    def fit(self, X, y=None):
+        raise RuntimeError("boom\nsecond line")
+
+
+def make_broken_detector(random_state=None):
+    return make_pipeline(MinMaxScaler(), _Broken())
+
+
+def test_unexpected_failures_are_one_line_unless_debug(monkeypatch, tmp_path, load_csv, capsys):
+    monkeypatch.setitem(DETECTORS, "broken", (__name__, "make_broken_detector", "fails"))
+    argv = ["fit", str(load_csv), "--detector", "broken", "--out", str(tmp_path / "m")]
+    assert main(argv) == 1
+    line = _error_line(capsys)
+    assert line == (
+        "ecoai-detect: error: unexpected RuntimeError: boom second line "
+        "(run with --debug for the traceback)"
+    )
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["--debug", *argv])
+
+
+def test_demo_fit_errors_are_one_line(monkeypatch, capsys):
+    monkeypatch.setitem(DETECTORS, "short", (__name__, "make_fast_detector", "fast"))
+    monkeypatch.setattr(
+        "ecoai_sklearn._cli_demo.SAMPLES_PER_DAY", 2
+    )  # two rows a "day": too short for FFTWindower's period search
+    assert main(["demo", "--detector", "short", "--days", "6", "--no-plot", "--quiet"]) == 1
+    assert _error_line(capsys).startswith("ecoai-detect: error: cannot fit short on the 4 demo")
+
+
 # -- bad data files: one line, exit code 1 ----------------------------------------------
 
 _GOOD = "timestamp,value\n" + "".join(
