@@ -8,15 +8,27 @@ import sys
 import numpy as np
 
 from ._cli_base import CLIError
-from ._cli_detectors import Reporter, build_detector, fit_detector, parse_settings, score_detector
-from ._cli_io import read_series, write_results
+from ._cli_detectors import (
+    Reporter,
+    build_detector,
+    fit_detector,
+    history_rows,
+    parse_settings,
+    score_detector,
+)
+from ._cli_io import read_series, take, with_history, write_results
 from ._cli_model import load_model, save_model
 
 # Fewer rows than this cannot hold two cycles of even a short period: refuse before fitting.
 MIN_FIT_ROWS = 16
 
 
-def _read(args, reporter, *, columns=None, timestamp_column=None, need_labels=False):
+def _read(args, reporter, *, columns=None, timestamp_column=None, need_labels=False, history=0):
+    """Read the data file of ``args``; with ``history``, keep that many rows before --start.
+
+    Returns ``(data, n_history)``: the first ``n_history`` rows are history, to be scored
+    (their windows feed the rows after them) but not reported.
+    """
     data = read_series(
         args.data,
         timestamp_column=args.timestamp_column or timestamp_column,
@@ -25,9 +37,12 @@ def _read(args, reporter, *, columns=None, timestamp_column=None, need_labels=Fa
         series=args.series,
         need_labels=need_labels,
         delimiter=args.delimiter,
-        start=args.start,
+        start=None if history else args.start,
         end=args.end,
     )
+    n_history = 0
+    if history:
+        data, n_history = with_history(data, args.start, history)
     for message in data.warnings:
         reporter.warn(message)
     n_missing = int(data.values.isna().to_numpy().sum())
@@ -35,8 +50,9 @@ def _read(args, reporter, *, columns=None, timestamp_column=None, need_labels=Fa
         f"read {data.source}: {data.n_rows:,} rows x {data.values.shape[1]} column(s) "
         f"({', '.join(data.values.columns)})"
         + (f", {n_missing:,} missing value(s)" if n_missing else "")
+        + (f", the first {n_history:,} as history before {args.start}" if n_history else "")
     )
-    return data
+    return data, n_history
 
 
 def run_fit(args, *, progress):
@@ -45,7 +61,7 @@ def run_fit(args, *, progress):
     detector = build_detector(
         args.detector, random_state=args.random_state, settings=settings, quick=args.quick
     )
-    data = _read(args, reporter)
+    data, _ = _read(args, reporter)
     if data.n_rows < MIN_FIT_ROWS:
         raise CLIError(
             f"{data.source} is too short to fit a detector: {data.n_rows} rows; at least "
@@ -92,12 +108,14 @@ def _load_and_read(args, reporter, *, need_labels=False):
             f"this is {__version__}; results may differ."
         )
     columns = info.get("columns")
-    data = _read(
+    use_history = args.start is not None and args.history
+    data, n_history = _read(
         args,
         reporter,
         columns=columns if args.columns is None else None,
         timestamp_column=_existing(args, info.get("timestamp_column")),
         need_labels=need_labels,
+        history=history_rows(detector) if use_history else 0,
     )
     if columns is not None and data.values.shape[1] != len(columns):
         raise CLIError(
@@ -107,7 +125,7 @@ def _load_and_read(args, reporter, *, need_labels=False):
     if columns is not None and args.columns is not None:
         # same count, other names: feed the model under the names it knows
         data.values.columns = columns
-    return detector, data
+    return detector, data, n_history
 
 
 def _existing(args, name):
@@ -123,19 +141,22 @@ def _existing(args, name):
     return name if name in header else None
 
 
-def _score(detector, data, reporter, source):
+def _score(detector, data, n_history, reporter):
+    """Scores and labels of the rows after the history, and those rows' data."""
     shape = f"{data.n_rows:,} rows"
     with reporter.stage(f"scoring {shape}"):
         try:
-            return score_detector(detector, data.values)
+            scores, labels = score_detector(detector, data.values)
         except (ValueError, TypeError) as exc:
-            raise CLIError(f"cannot score {source} ({shape}): {_one_line(exc)}") from exc
+            raise CLIError(f"cannot score {data.source} ({shape}): {_one_line(exc)}") from exc
+    rows = slice(n_history, None)
+    return take(data, rows), scores[rows], labels[rows]
 
 
 def run_predict(args):
     reporter = Reporter(quiet=args.quiet)
-    detector, data = _load_and_read(args, reporter)
-    scores, labels = _score(detector, data, reporter, data.source)
+    detector, data, n_history = _load_and_read(args, reporter)
+    data, scores, labels = _score(detector, data, n_history, reporter)
     write_results(args.out, data, scores, labels)
     n = int(labels.sum())
     reporter.say(
@@ -204,8 +225,8 @@ def format_evaluation(result):
 
 def run_evaluate(args):
     reporter = Reporter(quiet=args.quiet)
-    detector, data = _load_and_read(args, reporter, need_labels=True)
-    scores, labels = _score(detector, data, reporter, data.source)
+    detector, data, n_history = _load_and_read(args, reporter, need_labels=True)
+    data, scores, labels = _score(detector, data, n_history, reporter)
     result = evaluation(data.labels, scores, labels)
     if args.json:
         json.dump(result, sys.stdout, indent=2)

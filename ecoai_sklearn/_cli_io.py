@@ -124,32 +124,67 @@ def read_series(
 
 
 def _select_period(data, start, end):
-    if data.timestamps is None:
-        raise CLIError(f"{data.source} has no timestamp column, so --start/--end do not apply.")
+    _need_timestamps(data)
     keep = np.ones(data.n_rows, dtype=bool)
-    for bound, name in ((start, "--start"), (end, "--end")):
-        if bound is None:
-            continue
-        try:
-            when = pd.Timestamp(bound)
-        except (TypeError, ValueError) as exc:
-            raise CLIError(
-                f"{name} must be a timestamp such as 2024-03-01, got {bound!r}."
-            ) from exc
-        if when.tz is None and data.timestamps.tz is not None:
-            when = when.tz_localize(data.timestamps.tz)
-        keep &= (data.timestamps >= when) if name == "--start" else (data.timestamps < when)
+    if start is not None:
+        keep &= data.timestamps >= _bound(start, "--start", data.timestamps.tz)
+    if end is not None:
+        keep &= data.timestamps < _bound(end, "--end", data.timestamps.tz)
     if not keep.any():
         raise CLIError(
             f"{data.source} has no row from {start or 'the start'} to {end or 'the end'} "
             f"(its rows run from {data.timestamps[0]} to {data.timestamps[-1]})."
         )
+    return take(data, keep)
+
+
+def with_history(data, start, rows):
+    """The rows from ``start`` on, preceded by up to ``rows`` rows of history.
+
+    Returns ``(data, n_history)``: windows of the first rows from ``start`` then see the
+    readings before them, as in deployment, and the ``n_history`` first rows are to be
+    scored but not reported.
+    """
+    _need_timestamps(data)
+    when = _bound(start, "--start", data.timestamps.tz)
+    first = int(data.timestamps.searchsorted(when))
+    if first == data.n_rows:
+        raise CLIError(
+            f"{data.source} has no row from {start} on (its rows run from "
+            f"{data.timestamps[0]} to {data.timestamps[-1]})."
+        )
+    low = max(0, first - rows)
+    return take(data, slice(low, None)), first - low
+
+
+def take(data, rows):
+    """The selected rows (a bool mask or a slice) of ``data``."""
     return SeriesData(
         data.source,
-        data.values[keep].reset_index(drop=True),
-        data.timestamps[keep],
-        None if data.labels is None else data.labels[keep],
+        data.values[rows].reset_index(drop=True),
+        None if data.timestamps is None else data.timestamps[rows],
+        None if data.labels is None else data.labels[rows],
+        list(data.warnings),
     )
+
+
+def _need_timestamps(data):
+    if data.timestamps is None:
+        raise CLIError(f"{data.source} has no timestamp column, so --start/--end do not apply.")
+
+
+def _bound(text, name, tz):
+    try:
+        when = pd.Timestamp(text)
+    except (TypeError, ValueError):
+        when = pd.NaT
+    if when is pd.NaT:
+        raise CLIError(f"{name} must be a timestamp such as 2024-03-01, got {text!r}.")
+    if when.tz is None and tz is not None:
+        when = when.tz_localize(tz)
+    elif when.tz is not None and tz is None:
+        raise CLIError(f"{name} has a time zone ({text!r}) but the file's timestamps have none.")
+    return when
 
 
 def _read_text_table(source, delimiter):
@@ -242,14 +277,14 @@ def _timestamps(column, line, source, name):
 def _spacing_warnings(times, source):
     if len(times) < 3:
         return []
-    steps = np.diff(times.asi8)
-    usual = np.median(steps)
-    irregular = int(np.sum(steps != usual))
+    steps = pd.Series(times).diff().iloc[1:]
+    usual = steps.median()
+    irregular = int((steps != usual).sum())
     if irregular == 0:
         return []
     return [
         f"{source}: {irregular} step(s) between timestamps differ from the usual "
-        f"{pd.Timedelta(int(usual), unit='ns')}; missing readings are best given as rows "
+        f"{usual}; missing readings are best given as rows "
         "with an empty value, which the detectors impute."
     ]
 

@@ -58,8 +58,9 @@ timestamps), 'score' (anomaly score, higher = more anomalous; positive = anomaly
 'label' (1 = anomaly, 0 = normal).
 
 The first rows of a file are scored without the readings that preceded them (the
-windows are padded at the start). For exact scores there, start the file a window
-earlier (e.g. one day of history) and ignore those rows of the output.
+windows are padded at the start). With --start, the rows just before it serve as that
+history (--no-history turns this off); otherwise start the file a window earlier (e.g.
+one day) and ignore those rows of the output.
 """
 
 
@@ -106,6 +107,17 @@ def _add_column_options(parser, *, labels):
     )
     group.add_argument("--end", metavar="TIME", help="use only rows before TIME")
     group.add_argument("--delimiter", default=",", help="field separator (default: ',')")
+
+
+def _add_history_option(parser):
+    parser.add_argument(
+        "--history",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --start, score the rows just before it too (one window of the model) so "
+        "that the first windows see real history; those rows are not reported "
+        "(default: on)",
+    )
 
 
 def _add_run_options(parser):
@@ -198,6 +210,7 @@ def build_parser():
         "--out", metavar="RESULT.csv", default="-", help="output CSV (default: standard output)"
     )
     _add_column_options(predict, labels=False)
+    _add_history_option(predict)
     _add_run_options(predict)
 
     evaluate = commands.add_parser(
@@ -212,6 +225,7 @@ def build_parser():
     evaluate.add_argument("data", metavar="DATA.csv", help="labelled series")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     _add_column_options(evaluate, labels=True)
+    _add_history_option(evaluate)
     _add_run_options(evaluate)
     return parser
 

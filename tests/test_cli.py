@@ -253,11 +253,47 @@ def test_period_selection(tmp_path, load_csv, load, capsys):
     assert result["timestamp"].iloc[0] == "2024-01-08 00:00:00"
     assert result["timestamp"].iloc[-1] == "2024-01-09 05:45:00"
     assert main([*predict, "--start", "2025-01-01"]) == 1
+    assert "has no row from 2025-01-01 on" in _error_line(capsys)
+    assert main([*predict, "--start", "2025-01-01", "--no-history"]) == 1
     assert "has no row from 2025-01-01 to the end" in _error_line(capsys)
     assert main([*predict, "--start", "soon"]) == 1
     assert "--start must be a timestamp" in _error_line(capsys)
     assert main([*fit, "--end", "2024-01-01 02:00"]) == 1
     assert "too short to fit a detector: 8 rows" in _error_line(capsys)
+
+
+def test_history_before_start_gives_the_scores_of_the_whole_file(tmp_path, model, load_csv, capsys):
+    whole = tmp_path / "whole.csv"
+    assert main(["predict", str(model), str(load_csv), "--out", str(whole), "--quiet"]) == 0
+    expected = pd.read_csv(whole)
+    expected = expected[expected["timestamp"] >= "2024-01-05 10:00:00"].reset_index(drop=True)
+    part = tmp_path / "part.csv"
+    argv = ["predict", str(model), str(load_csv), "--out", str(part), "--start", "2024-01-05 10:00"]
+    assert main(argv) == 0
+    assert "the first 96 as history before 2024-01-05 10:00" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(pd.read_csv(part), expected)
+    assert main([*argv, "--no-history"]) == 0
+    alone = pd.read_csv(part)
+    assert len(alone) == len(expected)
+    assert not np.allclose(alone["score"][:96], expected["score"][:96])
+    np.testing.assert_allclose(alone["score"][96:], expected["score"][96:], rtol=1e-6)
+
+
+def test_irregular_steps_are_a_warning(tmp_path, capsys):
+    rows = [
+        f"2024-01-01 {h:02d}:{m:02d}:00,{(h * 4 + m // 15) % 7}"
+        for h in range(8)
+        for m in (0, 15, 30, 45)
+    ]
+    del rows[5]
+    path = tmp_path / "gappy.csv"
+    path.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
+    assert main(["fit", str(path), "--detector", "fast", "--out", str(tmp_path / "m")]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "warning: " in err
+        and "1 step(s) between timestamps differ from the usual 0 days 00:15:00" in err
+    )
 
 
 def test_settings_reach_the_detector(tmp_path, load_csv, capsys):
