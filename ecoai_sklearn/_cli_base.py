@@ -9,6 +9,11 @@ class CLIError(Exception):
     """A user-facing error: bad file, bad option, impossible request (one-line message)."""
 
 
+def one_line(message):
+    """``str(message)`` with every run of whitespace (newlines too) as one space."""
+    return " ".join(str(message).split())
+
+
 _PIPELINES = "ecoai_sklearn.pipelines"
 # name -> (module, factory function, one-line description); imported only when used.
 DETECTORS = {

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from ._cli_base import CLIError
+from ._cli_base import CLIError, one_line
 from ._cli_detectors import (
     Reporter,
     build_detector,
@@ -73,7 +73,7 @@ def run_fit(args, *, progress):
             fit_detector(detector, data.values, progress=progress)
         except (ValueError, TypeError) as exc:
             raise CLIError(
-                f"cannot fit {args.detector} on {data.source} ({shape}): {_one_line(exc)}"
+                f"cannot fit {args.detector} on {data.source} ({shape}): {one_line(exc)}"
             ) from exc
     info = {
         "detector": args.detector,
@@ -148,7 +148,7 @@ def _score(detector, data, n_history, reporter):
         try:
             scores, labels = score_detector(detector, data.values)
         except (ValueError, TypeError) as exc:
-            raise CLIError(f"cannot score {data.source} ({shape}): {_one_line(exc)}") from exc
+            raise CLIError(f"cannot score {data.source} ({shape}): {one_line(exc)}") from exc
     rows = slice(n_history, None)
     return take(data, rows), scores[rows], labels[rows]
 
@@ -234,7 +234,3 @@ def run_evaluate(args):
     else:
         print(format_evaluation(result))
     return 0
-
-
-def _one_line(exc):
-    return " ".join(str(exc).split())

@@ -2,7 +2,7 @@
 
 import time
 
-from ._cli_base import CLIError
+from ._cli_base import CLIError, one_line
 from ._cli_commands import evaluation, format_evaluation
 from ._cli_detectors import Reporter, build_detector, fit_detector, history_rows, score_detector
 
@@ -55,7 +55,7 @@ def run_demo(args, *, progress):
         except (ValueError, TypeError) as exc:
             raise CLIError(
                 f"cannot fit {args.detector} on the {train_days} demo days ({split:,} rows): "
-                f"{_one_line(exc)}"
+                f"{one_line(exc)}"
             ) from exc
     fit_time = stage.elapsed
     # Windows of the first judged rows reach back into the fitting period: give them that
@@ -65,7 +65,7 @@ def run_demo(args, *, progress):
         try:
             scores, labels = score_detector(detector, X.iloc[split - history :])
         except (ValueError, TypeError) as exc:
-            raise CLIError(f"cannot score the demo days: {_one_line(exc)}") from exc
+            raise CLIError(f"cannot score the demo days: {one_line(exc)}") from exc
     score_time = stage.elapsed
     scores, labels = scores[history:], labels[history:]
     y_test = y.iloc[split:].to_numpy()
@@ -143,7 +143,3 @@ def _plot(args, X_test, scores, y_test, labels, reporter):
         reporter.warn(f"cannot write the plot to {args.plot}: {exc}")
         return "plot     not written"
     return f"plot     {args.plot}"
-
-
-def _one_line(exc):
-    return " ".join(str(exc).split())

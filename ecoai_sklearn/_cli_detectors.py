@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ._cli_base import DETECTORS, QUICK_EPOCHS, CLIError
+from ._cli_base import DETECTORS, QUICK_EPOCHS, CLIError, one_line
 
 
 def parse_settings(pairs):
@@ -64,7 +64,7 @@ def build_detector(name, *, random_state=None, settings=None, quick=False):
         try:
             detector.set_params(**settings)
         except (TypeError, ValueError) as exc:
-            raise CLIError(f"--set: {_one_line(exc)}") from exc
+            raise CLIError(f"--set: {one_line(exc)}") from exc
     return detector
 
 
@@ -153,12 +153,8 @@ class Reporter:
         self.elapsed = time.perf_counter() - start
         seen = set()
         for item in caught:
-            text = _one_line(item.message)
+            text = one_line(item.message)
             if text not in seen and not issubclass(item.category, DeprecationWarning):
                 seen.add(text)
                 self.warn(text)
         self.say(f"  done in {self.elapsed:.1f} s")
-
-
-def _one_line(exc):
-    return " ".join(str(exc).split())

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._cli_base import CLIError
+from ._cli_base import CLIError, one_line
 
 # Field contents read as a missing reading (NaN), as in datasets.load_series_csv.
 MISSING = {"", "nan", "NaN", "NAN", "NA", "N/A", "null", "NULL", "None"}
@@ -217,7 +217,7 @@ def _read_text_table(source, delimiter):
     except UnicodeDecodeError as exc:
         raise CLIError(f"{source} is not a text (UTF-8) CSV file.") from exc
     except (pd.errors.ParserError, ValueError) as exc:
-        raise CLIError(f"{source} is not a valid CSV file: {_one_line(exc)}") from exc
+        raise CLIError(f"{source} is not a valid CSV file: {one_line(exc)}") from exc
     except OSError as exc:
         raise CLIError(f"{source}: cannot read: {exc.strerror or exc}.") from exc
     duplicated = [
@@ -333,7 +333,3 @@ def write_results(path, data, scores, labels):
 def _list(names, limit=8):
     shown = ", ".join(repr(str(n)) for n in list(names)[:limit])
     return shown + (", ..." if len(names) > limit else "")
-
-
-def _one_line(exc):
-    return " ".join(str(exc).split())

@@ -25,7 +25,7 @@ import io
 import json
 import os
 
-from ._cli_base import CLIError
+from ._cli_base import CLIError, one_line
 
 MAGIC = b"ECOAI-SKLEARN-MODEL 1\n"
 _ENVELOPE_KEY = "magic"
@@ -91,7 +91,7 @@ def load_model(path):
         raise CLIError(
             f"{path}: the model cannot be loaded with this installation "
             f"(written by ecoai_sklearn {header.get('ecoai_sklearn_version')}, scikit-learn "
-            f"{header.get('sklearn_version')}): {type(exc).__name__}: {_one_line(exc)}"
+            f"{header.get('sklearn_version')}): {type(exc).__name__}: {one_line(exc)}"
         ) from exc
     if (
         not isinstance(envelope, dict)
@@ -132,7 +132,3 @@ def _read(path):
             "(size or SHA-256 mismatch)."
         )
     return header, payload
-
-
-def _one_line(exc):
-    return " ".join(str(exc).split())

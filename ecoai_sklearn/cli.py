@@ -15,7 +15,7 @@ skorch, pandas) are imported only by the subcommands that need them.
 import argparse
 import sys
 
-from ._cli_base import DEFAULT_DETECTOR, DETECTORS, CLIError, describe_detectors
+from ._cli_base import DEFAULT_DETECTOR, DETECTORS, CLIError, describe_detectors, one_line
 
 PROG = "ecoai-detect"
 
@@ -269,9 +269,8 @@ def main(argv=None):
     except Exception as exc:  # a bug or an unforeseen failure: still one line by default
         if args.debug:
             raise
-        message = " ".join(str(exc).split())
         print(
-            f"{PROG}: error: unexpected {type(exc).__name__}: {message} "
+            f"{PROG}: error: unexpected {type(exc).__name__}: {one_line(exc)} "
             "(run with --debug for the traceback)",
             file=sys.stderr,
         )
