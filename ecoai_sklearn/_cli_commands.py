@@ -61,7 +61,7 @@ def run_fit(args, *, progress):
     detector = build_detector(
         args.detector, random_state=args.random_state, settings=settings, quick=args.quick
     )
-    data, _ = _read(args, reporter)
+    data, _ = _read(args, reporter, need_labels=args.use_labels)
     if data.n_rows < MIN_FIT_ROWS:
         raise CLIError(
             f"{data.source} is too short to fit a detector: {data.n_rows} rows; at least "
@@ -70,7 +70,8 @@ def run_fit(args, *, progress):
     shape = f"{data.n_rows:,} rows x {data.values.shape[1]} channel(s)"
     with reporter.stage(f"fitting {args.detector} on {shape}"):
         try:
-            fit_detector(detector, data.values, progress=progress)
+            y = data.labels if args.use_labels else None
+            fit_detector(detector, data.values, y, progress=progress)
         except (ValueError, TypeError) as exc:
             raise CLIError(
                 f"cannot fit {args.detector} on {data.source} ({shape}): {one_line(exc)}"
@@ -80,6 +81,7 @@ def run_fit(args, *, progress):
         "settings": {key: repr(value) for key, value in settings.items()},
         "random_state": args.random_state,
         "quick": bool(args.quick),
+        "used_labels": bool(args.use_labels),
         "columns": list(data.values.columns),
         "timestamp_column": None if data.timestamps is None else data.timestamps.name,
         "trained_on": os.path.basename(data.source),

@@ -85,8 +85,9 @@ def autoencoder_verbosity_keys(detector):
     return keys
 
 
-def fit_detector(detector, X, *, progress):
-    """Fit; with ``progress`` the autoencoders show skorch's progress bars on stderr.
+def fit_detector(detector, X, y=None, *, progress):
+    """Fit (on labels ``y`` too, if given); with ``progress`` the autoencoders show
+    skorch's progress bars on stderr.
 
     Their epoch tables go to stdout in skorch, so stdout is sent to stderr meanwhile (the
     report on stdout stays clean), and ``verbose`` is reset to 0 after fitting so that a
@@ -97,7 +98,10 @@ def fit_detector(detector, X, *, progress):
         detector.set_params(**dict.fromkeys(keys, 1))
     try:
         with contextlib.redirect_stdout(sys.stderr):
-            detector.fit(X)
+            if y is None:
+                detector.fit(X)
+            else:
+                detector.fit(X, y)
     finally:
         if keys:
             detector.set_params(**dict.fromkeys(keys, 0))

@@ -84,8 +84,8 @@ def read_series(
     label_name = _pick_optional(columns, label_column, DEFAULT_LABEL, source, "label")
     if need_labels and label_name is None:
         raise CLIError(
-            f"{source} has no {DEFAULT_LABEL!r} column to evaluate against (columns: "
-            f"{_list(columns)}); name it with --label-column."
+            f"{source} has no {DEFAULT_LABEL!r} column (columns: {_list(columns)}); name the "
+            "column of 0/1 labels with --label-column."
         )
     reserved = {time_name, label_name, SERIES_ID}
     if value_columns is None:

@@ -26,8 +26,8 @@ A data file is a CSV with a header line: a 'timestamp' column (ISO 8601, e.g.
 2024-01-01 00:15:00; rows in increasing time order, no duplicates) and one or more value
 columns (numbers; an empty field is a missing reading, which the detectors impute).
 A plain 'timestamp,value' file needs no option. A 'label' column (1 = anomaly, 0 =
-normal) is used by 'evaluate' and never by 'fit'; a 'series_id' column selects one of
-several series with --series.
+normal) is used by 'evaluate', and by 'fit' only with --use-labels; a 'series_id'
+column selects one of several series with --series.
 """
 
 _EPILOG = """\
@@ -174,8 +174,8 @@ def build_parser():
     fit = commands.add_parser(
         "fit",
         help="fit a detector on a CSV file and save it",
-        description="Fit a detector on the series of DATA (unsupervised: labels are not "
-        "used) and save it to MODEL.",
+        description="Fit a detector on the series of DATA and save it to MODEL. Fitting is "
+        "unsupervised unless --use-labels is given.",
         epilog=_FIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -191,6 +191,12 @@ def build_parser():
         "--set", action="append", metavar="KEY=VALUE", help="change a detector parameter"
     )
     fit.add_argument("--random-state", type=int, help="seed, for reproducible models")
+    fit.add_argument(
+        "--use-labels",
+        action="store_true",
+        help="pass the label column to the detector's fit: the factories then train the "
+        "autoencoder and the threshold on normal rows only (default: unsupervised)",
+    )
     fit.add_argument(
         "--quick", action="store_true", help="train each autoencoder for 2 epochs only"
     )

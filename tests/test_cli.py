@@ -296,6 +296,33 @@ def test_irregular_steps_are_a_warning(tmp_path, capsys):
     )
 
 
+class _LabelRecorder(IsolationForest):
+    def fit(self, X, y=None):
+        self.y_seen_ = None if y is None else np.asarray(y).copy()
+        return super().fit(X)
+
+
+def make_label_recorder(random_state=None):
+    return make_pipeline(MinMaxScaler(), _LabelRecorder(random_state=random_state))
+
+
+def test_fit_uses_labels_only_when_asked(monkeypatch, tmp_path, load_csv, load, capsys):
+    _, y = load
+    monkeypatch.setitem(DETECTORS, "recorder", (__name__, "make_label_recorder", "records y"))
+    model = tmp_path / "m.model"
+    argv = ["fit", str(load_csv), "--detector", "recorder", "--out", str(model)]
+    assert main(argv) == 0
+    assert load_model(model)[0][-1].y_seen_ is None
+    assert main([*argv, "--use-labels"]) == 0
+    detector, header = load_model(model)
+    np.testing.assert_array_equal(detector[-1].y_seen_, y)
+    assert header["info"]["used_labels"] is True
+    plain = tmp_path / "plain.csv"
+    pd.read_csv(load_csv).drop(columns="label").to_csv(plain, index=False)
+    assert main(["fit", str(plain), *argv[2:], "--use-labels"]) == 1
+    assert "has no 'label' column (columns:" in _error_line(capsys)
+
+
 def test_settings_reach_the_detector(tmp_path, load_csv, capsys):
     model = tmp_path / "m.model"
     argv = ["fit", str(load_csv), "--detector", "fast", "--out", str(model)]
@@ -442,7 +469,7 @@ def test_evaluate_needs_valid_labels(tmp_path, model, load_csv, capsys):
     no_labels = tmp_path / "nolabels.csv"
     frame.drop(columns="label").to_csv(no_labels, index=False)
     assert main(["evaluate", str(model), str(no_labels)]) == 1
-    assert "has no 'label' column to evaluate against" in _error_line(capsys)
+    assert "has no 'label' column (columns:" in _error_line(capsys)
     frame.loc[5, "label"] = 2
     bad = tmp_path / "bad.csv"
     frame.to_csv(bad, index=False)
