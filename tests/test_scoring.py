@@ -39,6 +39,30 @@ class ScaledReconstructor(BaseEstimator):
         return self.factor * np.asarray(X, dtype=np.float32)
 
 
+class MeanReconstructor(BaseEstimator):
+    """Test double: reconstructs every window as the mean training window."""
+
+    def fit(self, X, y=None):
+        self.mean_ = np.asarray(X, dtype=np.float64).mean(axis=0)
+        return self
+
+    def reconstruct(self, X):
+        return np.broadcast_to(self.mean_, np.shape(X)).astype(np.float32)
+
+
+class Memorizer(BaseEstimator):
+    """Test double: reconstructs a window as its nearest training window."""
+
+    def fit(self, X, y=None):
+        self.train_ = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+        return self
+
+    def reconstruct(self, X):
+        flat = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+        nearest = ((flat[:, None, :] - self.train_[None]) ** 2).sum(-1).argmin(1)
+        return self.train_[nearest].reshape(np.shape(X))
+
+
 class CopyAugmenter(BaseEstimator):
     """Test double: appends one shifted copy of every training window (label 1)."""
 
@@ -79,7 +103,12 @@ def _brute_force(errors_per_window, n, w, point):
 
 
 def test_auto_train_stride_is_coprime_quarter_window():
-    assert [auto_train_stride(w) for w in (1, 2, 4, 16, 24, 96, 97)] == [1, 1, 1, 5, 7, 25, 97 // 4]
+    assert [auto_train_stride(w) for w in (1, 2, 4, 16, 24, 96, 97)] == [1, 1, 1, 5, 7, 25, 24]
+    # short series: the largest co-prime stride that keeps 1,000 training windows
+    assert auto_train_stride(96, 35040 - 95) == 25  # a year of 15-minute data: 1,398
+    assert auto_train_stride(96, 12000) == 11  # 12 shares a factor with 96
+    assert auto_train_stride(96, 5281) == 5
+    assert auto_train_stride(96, 800) == 1
 
 
 def test_covering_mean_hand_computed():
@@ -132,32 +161,51 @@ def test_dtw_features_match_paired_dtw_oracle(aggregation, channels):
     assert_allclose(features, np.column_stack(expected), rtol=1e-10)
 
 
-def test_sample_grain_dtw_equals_tslearn():
-    tslearn_metrics = pytest.importorskip("tslearn.metrics")
+def _dtw_loop(a, b, soft_gamma=None):
+    """Textbook (soft-)DTW by dynamic programming on squared Euclidean local costs."""
+    n, m = len(a), len(b)
+    acc = np.full((n + 1, m + 1), np.inf)
+    acc[0, 0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            prev = np.array([acc[i - 1, j], acc[i, j - 1], acc[i - 1, j - 1]])
+            if soft_gamma is None:
+                best = prev.min()
+            else:  # soft-min: -gamma * log(sum(exp(-prev / gamma)))
+                best = -soft_gamma * np.logaddexp.reduce(-prev / soft_gamma)
+            acc[i, j] = np.sum((a[i - 1] - b[j - 1]) ** 2) + best
+    return acc[n, m]
+
+
+def test_sample_grain_dtw_equals_dynamic_programming():
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(15, 9, 2))
+    X = rng.normal(size=(6, 9, 2))
     features = DTWReconstructionScorer(ScaledReconstructor(0.3), grain="sample").fit_transform(X)
     rec = (0.3 * X.astype(np.float32)).astype(np.float64)
-    expected = [tslearn_metrics.dtw(X[i], rec[i]) ** 2 / (9 * 2) for i in range(15)]
+    # squared DTW distance (sum of squared costs on the path) per time step and channel
+    expected = [_dtw_loop(X[i], rec[i]) / (9 * 2) for i in range(6)]
     assert_allclose(features[:, 0], expected, rtol=1e-10)
 
 
-def test_softdtw_equals_tslearn_divergence():
-    tslearn_metrics = pytest.importorskip("tslearn.metrics")
+@pytest.mark.slow  # tslearn compiles its soft-DTW kernels on first use (10-40 s here)
+def test_softdtw_equals_the_soft_dtw_divergence():
+    pytest.importorskip("tslearn.metrics")
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(6, 8, 1))
+    X = rng.normal(size=(4, 7, 1))
     features = DTWReconstructionScorer(
         ScaledReconstructor(0.5), grain="sample", metric="softdtw", metric_params={"gamma": 0.5}
     ).fit_transform(X)
     rec = (0.5 * X.astype(np.float32)).astype(np.float64)
 
     def sdtw(a, b):
-        return tslearn_metrics.soft_dtw(a, b, gamma=0.5)
+        return _dtw_loop(a, b, soft_gamma=0.5)
 
+    # Blondel et al. (2021): D(x, y) = sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2
     expected = [
-        (sdtw(X[i], rec[i]) - 0.5 * (sdtw(X[i], X[i]) + sdtw(rec[i], rec[i]))) / 8 for i in range(6)
+        (sdtw(X[i], rec[i]) - 0.5 * (sdtw(X[i], X[i]) + sdtw(rec[i], rec[i]))) / 7
+        for i in range(4)
     ]
-    # tslearn's torch loss and its numpy soft_dtw agree to float32 precision only
+    # tslearn's torch loss agrees with the float64 recursion to float32 precision only
     assert_allclose(features[:, 0], expected, rtol=1e-6)
 
 
@@ -209,17 +257,99 @@ def test_spike_is_located_on_its_row_and_only_there_with_path_costs():
 
 
 # ---------------------------------------------------------------------------------------------
+# cross fitting in fit_transform
+
+
+@pytest.mark.parametrize("aggregation", ["path", "covering"])
+def test_fit_transform_cross_fits_each_block_without_its_windows(aggregation):
+    X = _series(90, c=2, seed=3)
+    n, w = len(X), 6
+    windows = _windows(X, w)
+    scorer = DTWReconstructionScorer(
+        MeanReconstructor(), metric="mse", aggregation=aggregation, train_stride=1, cv=3
+    )
+    features = scorer.fit_transform(windows)
+    real = np.asarray(windows[w - 1 :])
+    index = np.arange(w - 1, n)
+    for start, stop in [(0, 30), (30, 60), (60, 90)]:
+        keep = index[(index < start) | (index >= stop + w - 1)]
+        mean = np.asarray(windows)[keep].astype(np.float32).mean(axis=0)
+        rec = mean.astype(np.float32).astype(np.float64)
+        costs = ((real - rec) ** 2).mean(axis=2)  # (m, w), joint channels
+        point = aggregation == "path"
+        per_window = costs if point else costs.mean(axis=1)
+        expected = _brute_force(per_window, n, w, point=point)[start:stop]
+        assert_allclose(features[start:stop, 0], expected, rtol=1e-5)
+    # estimator_ is trained on all windows and serves transform
+    assert_allclose(scorer.estimator_.mean_, np.asarray(windows[w - 1 :]).mean(axis=0), rtol=1e-6)
+
+
+def test_cross_fitted_features_are_out_of_sample():
+    # A memorizing "autoencoder" has zero in-sample error and positive errors elsewhere.
+    X = _series(120, c=1, seed=4)
+    windows = _windows(X, 8)
+    scorer = DTWReconstructionScorer(Memorizer(), metric="mse", train_stride=1)
+    in_sample = scorer.set_params(cv=None).fit_transform(windows)
+    assert_allclose(in_sample, 0.0, atol=1e-12)
+    assert_allclose(scorer.transform(windows), in_sample)
+    crossed = scorer.set_params(cv=2).fit_transform(windows)
+    assert np.all(crossed > 1e-4)
+    with pytest.raises(ValueError, match="cv=2 leaves no training window"):
+        short = FFTWindower(window_size=12).fit(X).transform(X[:20])
+        scorer.fit_transform(short)  # block 0's windows reach past the last row
+
+
+class CountingReconstructor(ScaledReconstructor):
+    """Test double that logs the training windows of every clone."""
+
+    log = []
+
+    def fit(self, X, y=None):
+        CountingReconstructor.log.append(np.asarray(X)[:, -1, 0].copy())
+        return super().fit(X, y)
+
+
+def test_fold_models_train_on_as_many_windows_as_the_final_model():
+    X = np.arange(3000.0)[:, None]
+    w = 12
+    CountingReconstructor.log = []
+    scorer = DTWReconstructionScorer(CountingReconstructor(), train_stride=10)
+    scorer.fit_transform(_windows(X, w))
+    full, fold0, fold1 = CountingReconstructor.log
+    assert len(full) == scorer.n_train_windows_ == len(range(11, 3000, 10))
+    assert len(fold0) == len(fold1) == len(full)
+    # fold 0 (rows 0..1499) only sees windows ending at 1500 + w - 1 or later, fold 1
+    # only windows ending before row 1500, both spread over their whole range
+    assert fold0.min() == 1500 + w - 1 and fold0.max() == 2999
+    assert fold1.min() == w - 1 and fold1.max() == 1499
+
+
+def test_sample_grain_cross_fitting_uses_row_blocks():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 4))
+    scorer = DTWReconstructionScorer(MeanReconstructor(), grain="sample", metric="mse", cv=2)
+    features = scorer.fit_transform(X)
+    for block, other in [(slice(0, 5), slice(5, 10)), (slice(5, 10), slice(0, 5))]:
+        mean = X[other].astype(np.float32).mean(axis=0).astype(np.float32)
+        expected = ((X[block] - mean.astype(np.float64)) ** 2).mean(axis=1)
+        assert_allclose(features[block, 0], expected, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
 # training windows, labels, augmenter
 
 
 def test_training_windows_are_strided_real_windows():
-    X = np.arange(100.0)[:, None]
+    X = np.arange(10_000.0)[:, None]
     windows = _windows(X, 8)
     scorer = DTWReconstructionScorer(ScaledReconstructor(), train_stride="auto").fit(windows)
     assert scorer.train_stride_ == 3  # 8 // 4 = 2 shares a factor with 8
     train = scorer.estimator_.train_
-    assert_array_equal(train[:, -1, 0], np.arange(7, 100, 3))  # window t ends at row t
+    assert_array_equal(train[:, -1, 0], np.arange(7, 10_000, 3))  # window t ends at row t
+    assert_array_equal(train[:, 0, 0], np.arange(0, 10_000 - 7, 3))  # no padded window
     assert scorer.n_train_windows_ == len(train)
+    short = scorer.fit(windows[:500])
+    assert short.train_stride_ == 1 and short.n_train_windows_ == 493
 
 
 def test_fit_on_normal_drops_windows_covering_a_label():

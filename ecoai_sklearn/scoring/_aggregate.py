@@ -15,43 +15,59 @@ from ..dtw import paired_dtw
 POINT_METRICS = ("dtw", "mse")
 
 
-def covering_bounds(n_rows, window_length):
+def covering_bounds(n_rows, window_length, rows=None):
     """First and last real window (numbered from 0) covering each row, inclusive."""
     m = n_rows - window_length + 1
-    rows = np.arange(n_rows)
+    rows = np.arange(n_rows) if rows is None else rows
     lo = np.maximum(rows - window_length + 1, 0)
     hi = np.minimum(rows, m - 1)
     return lo, hi
 
 
-def covering_mean(window_errors, n_rows, window_length):
+def covering_windows(n_rows, window_length, start, stop):
+    """Range ``[j0, j1)`` of the real windows that cover the rows ``start .. stop - 1``."""
+    m = n_rows - window_length + 1
+    return max(0, start - window_length + 1), min(stop, m)
+
+
+def covering_mean(window_errors, n_rows, window_length, start=0, stop=None):
     """Mean error of the real windows covering each row, in O(n) with cumulative sums.
 
     Parameters
     ----------
-    window_errors : ndarray of shape (m, k)
-        Error of each real window, ``m = n_rows - window_length + 1``, in time order.
+    window_errors : ndarray of shape (j1 - j0, k)
+        Errors of the real windows ``j0 .. j1 - 1`` that cover the rows
+        ``start .. stop - 1`` (:func:`covering_windows`), in time order.
     n_rows, window_length : int
-        Number of timestamps and window length.
+        Number of timestamps of the whole series and window length.
+    start, stop : int
+        Rows to return (default: all).
 
     Returns
     -------
-    features : ndarray of shape (n_rows, k), float64
+    features : ndarray of shape (stop - start, k), float64
     """
-    lo, hi = covering_bounds(n_rows, window_length)
+    stop = n_rows if stop is None else stop
+    j0, _ = covering_windows(n_rows, window_length, start, stop)
+    lo, hi = covering_bounds(n_rows, window_length, np.arange(start, stop))
     cumulative = np.zeros((window_errors.shape[0] + 1, window_errors.shape[1]))
     np.cumsum(window_errors, axis=0, out=cumulative[1:])
     counts = (hi - lo + 1)[:, np.newaxis]
-    return (cumulative[hi + 1] - cumulative[lo]) / counts
+    return (cumulative[hi - j0 + 1] - cumulative[lo - j0]) / counts
 
 
 class PathAccumulator:
-    """Sums per-step costs of real windows onto the rows they cover, batch by batch."""
+    """Sums per-step costs of real windows onto the rows they cover, batch by batch.
 
-    def __init__(self, n_rows, window_length, n_features):
+    Holds the rows covered by the real windows ``j0 .. j1 - 1``: ``j0 .. j1 + w - 2``.
+    """
+
+    def __init__(self, n_rows, window_length, n_features, j0=0, j1=None):
         self.n_rows = n_rows
         self.window_length = window_length
-        self.sums = np.zeros((n_rows, n_features))
+        self.j0 = j0
+        j1 = n_rows - window_length + 1 if j1 is None else j1
+        self.sums = np.zeros((j1 - j0 + window_length - 1, n_features))
 
     def add(self, start, point_costs):
         """Add the costs ``(b, w, k)`` of real windows ``start .. start + b - 1``.
@@ -60,12 +76,16 @@ class PathAccumulator:
         vectorised add per step keeps this O(b * w) without ``np.add.at``.
         """
         b = point_costs.shape[0]
+        first = start - self.j0
         for i in range(self.window_length):
-            self.sums[start + i : start + i + b] += point_costs[:, i, :]
+            self.sums[first + i : first + i + b] += point_costs[:, i, :]
 
-    def result(self):
-        lo, hi = covering_bounds(self.n_rows, self.window_length)
-        return self.sums / (hi - lo + 1)[:, np.newaxis]
+    def result(self, start=0, stop=None):
+        """Mean cost per covering window of the rows ``start .. stop - 1``."""
+        stop = self.n_rows if stop is None else stop
+        lo, hi = covering_bounds(self.n_rows, self.window_length, np.arange(start, stop))
+        rows = slice(start - self.j0, stop - self.j0)
+        return self.sums[rows] / (hi - lo + 1)[:, np.newaxis]
 
 
 def batch_errors(estimator, windows, *, metric, channels, point, metric_params, flatten):
