@@ -42,17 +42,29 @@ def write_cli_help(folder):
             os.environ["COLUMNS"] = previous
 
 
-def _title(script):
-    """First line of the script's module docstring, or its file name."""
+def _parse_script(script):
+    """Title, description and first code line of an example script.
+
+    The title is the first paragraph of the module docstring (or the file name), the
+    description the rest of the docstring (reStructuredText, rendered on the page), and
+    the code starts after the docstring.
+    """
+    text = script.read_text(encoding="utf-8")
     try:
-        docstring = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8")))
+        tree = ast.parse(text)
     except SyntaxError:
-        docstring = None
-    if docstring:
-        first = docstring.strip().splitlines()[0].strip().rstrip(".")
-        if first:
-            return first
-    return script.stem.replace("_", " ").capitalize()
+        tree = None
+    docstring = ast.get_docstring(tree) if tree is not None else None
+    if not docstring or not docstring.strip():
+        return script.stem.replace("_", " ").capitalize(), "", 1
+    paragraphs = docstring.strip().split("\n\n", 1)
+    title = " ".join(paragraphs[0].split()).rstrip(".")
+    description = paragraphs[1].strip() if len(paragraphs) > 1 else ""
+    first_code_line = tree.body[0].end_lineno + 1
+    lines = text.splitlines()
+    while first_code_line <= len(lines) and not lines[first_code_line - 1].strip():
+        first_code_line += 1
+    return title, description, first_code_line
 
 
 def _escape(text):
@@ -69,15 +81,14 @@ Examples
 ========
 
 Each example is a standalone script in the ``examples/`` folder of the repository; run
-it from the repository root with ``python examples/<name>.py``. The scripts are shown
-here as they are (their docstring explains what they do); the documentation build does
-not run them.
+it from the repository root with ``python examples/<name>.py``. Each page shows the
+script's docstring, then its code; the documentation build does not run them.
 
 """
 
 
 def write_example_pages(source, folder):
-    """One page per ``source/*.py`` (title from its docstring, code included), and an index.
+    """One page per ``source/*.py`` (its docstring, then its code), and an index.
 
     Stale pages of removed scripts are deleted. The index lists the pages in a toctree,
     or says that there are no examples yet.
@@ -90,15 +101,22 @@ def write_example_pages(source, folder):
         if stale.stem != "index" and stale.stem not in names:
             stale.unlink()
     for script in scripts:
-        title = _escape(_title(script))
-        page = (
-            f".. _example_{script.stem}:\n\n"
-            f"{title}\n{'=' * len(title)}\n\n"
+        title, description, first_code_line = _parse_script(script)
+        title = _escape(title)
+        page = f".. _example_{script.stem}:\n\n{title}\n{'=' * len(title)}\n\n"
+        if description:
+            page += description + "\n\n"
+        page += (
             f"Script: ``examples/{script.name}``. Run it from the repository root with "
             f"``python examples/{script.name}``.\n\n"
-            f".. literalinclude:: /../examples/{script.name}\n"
-            "   :language: python\n"
         )
+        n_lines = len(script.read_text(encoding="utf-8").splitlines())
+        if first_code_line <= n_lines:
+            page += (
+                f".. literalinclude:: /../examples/{script.name}\n"
+                "   :language: python\n"
+                f"   :lines: {first_code_line}-\n"
+            )
         _write_if_changed(folder / f"{script.stem}.rst", page)
     if scripts:
         body = ".. toctree::\n   :maxdepth: 1\n\n" + "".join(

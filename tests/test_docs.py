@@ -151,10 +151,13 @@ def test_example_pages_from_scripts(tmp_path):
     docgen = _load_docs_module("_docgen")
     source, out = tmp_path / "examples", tmp_path / "generated"
     source.mkdir()
-    (source / "plot_taxi.py").write_text('"""Detect *the* NYC_marathon.\n\nMore text."""\nx = 1\n')
+    (source / "plot_taxi.py").write_text(
+        '"""Detect *the* NYC_marathon\nwith a detector.\n\nMore *text*.\n"""\n\nimport numpy\n'
+    )
     (source / "no_docstring.py").write_text("x = 1\n")
+    (source / "only_docstring.py").write_text('"""Nothing to run."""\n')
     (source / "_helper.py").write_text('"""Private helper."""\n')
-    (out).mkdir()
+    out.mkdir()
     (out / "removed_script.rst").write_text("stale")
 
     docgen.write_example_pages(source, out)
@@ -162,13 +165,20 @@ def test_example_pages_from_scripts(tmp_path):
     assert sorted(p.name for p in out.glob("*.rst")) == [
         "index.rst",
         "no_docstring.rst",
+        "only_docstring.rst",
         "plot_taxi.rst",
     ]
     page = (out / "plot_taxi.rst").read_text()
-    # title from the docstring's first line, inline markup escaped, underline as long
-    assert "\nDetect \\*the\\* NYC\\_marathon\n" + "=" * 28 + "\n" in page
-    assert ".. literalinclude:: /../examples/plot_taxi.py" in page
-    assert "\nNo docstring\n============\n" in (out / "no_docstring.rst").read_text()
+    # title: the docstring's first paragraph on one line, inline markup escaped
+    title = "Detect \\*the\\* NYC\\_marathon with a detector"
+    assert f"\n{title}\n{'=' * len(title)}\n\nMore *text*.\n" in page
+    # the code after the docstring and its blank line: line 7 of the script
+    assert ".. literalinclude:: /../examples/plot_taxi.py\n" in page
+    assert "   :lines: 7-\n" in page
+    no_doc = (out / "no_docstring.rst").read_text()
+    assert "\nNo docstring\n============\n" in no_doc
+    assert "   :lines: 1-\n" in no_doc
+    assert "literalinclude" not in (out / "only_docstring.rst").read_text()
     index = (out / "index.rst").read_text()
     assert ".. toctree::" in index
     assert index.index("   no_docstring\n") < index.index("   plot_taxi\n")
