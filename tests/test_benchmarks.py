@@ -1,0 +1,120 @@
+"""The benchmark scripts: shared protocol helpers, and each script's --quick mode (slow)."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+BENCH_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
+sys.path.insert(0, BENCH_DIR)
+
+import _common  # noqa: E402
+
+
+def test_split_is_time_ordered_60_20_20():
+    task = _common.split_task("s", np.arange(10.0), np.zeros(10, dtype=int))
+    roles = task.blocks[0][2]
+    assert roles.tolist() == ["train"] * 6 + ["val"] * 2 + ["test"] * 2
+    X_train, _ = task.train
+    assert X_train.ravel().tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_val_threshold_uses_validation_labels_only():
+    # validation: anomalies score 5 and 6, normal rows at most 2 -> best-F1 threshold 5
+    scores_val = np.array([0.0, 1.0, 2.0, 5.0, 6.0])
+    y_val = np.array([0, 0, 0, 1, 1])
+    threshold, rule = _common.val_threshold(scores_val, y_val, np.zeros(3))
+    assert (threshold, rule) == (5.0, "val-F1")
+
+
+def test_val_threshold_falls_back_to_robust_cut_without_val_anomalies():
+    normal = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    threshold, rule = _common.val_threshold(normal[:2], np.zeros(2, dtype=int), normal[2:])
+    # median 3, MAD 1 -> 3 + 4 * 1.4826
+    assert rule == "robust-z"
+    assert threshold == pytest.approx(3 + 4 * 1.4826)
+
+
+def test_evaluate_hand_computed():
+    # 10 rows: train 0-5, val 6-7, test 8-9; test labels [1, 0]
+    y = np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 0])
+    task = _common.split_task("s", np.zeros(10), y)
+    scores = np.array([0, 0, 0, 0, 0, 0, 0.1, 0.9, 0.8, 0.2])
+    result = _common.evaluate(task, [scores], study_window=2)
+    # val threshold 0.9 -> test predictions [0, 0]: F1 0, but the ranking is perfect
+    assert result["rule"] == "val-F1"
+    assert result["f1"] == 0.0
+    assert result["roc_auc"] == 1.0 and result["pr_auc"] == 1.0
+    # study protocol: one test window [1, 0] -> labelled anomalous -> F1 1
+    assert result["study_f1"] == 1.0
+
+
+def test_evaluate_reports_nan_without_test_anomalies():
+    task = _common.split_task("s", np.zeros(10), np.array([0] * 7 + [1] + [0] * 2))
+    result = _common.evaluate(task, [np.arange(10.0)])
+    assert np.isnan(result["f1"]) and np.isnan(result["pr_auc"])
+
+
+def test_fill_missing_does_not_mutate_and_fills():
+    X = np.array([[np.nan], [1.0], [np.nan], [3.0]])
+    copy = X.copy()
+    filled = _common.fill_missing(X)
+    np.testing.assert_array_equal(X, copy)
+    assert filled.ravel().tolist() == [1.0, 1.0, 1.0, 3.0]
+
+
+@pytest.fixture
+def data_dir(shared_data_dir, monkeypatch):
+    monkeypatch.setattr(_common, "DATA_DIR", str(shared_data_dir))
+    return shared_data_dir
+
+
+def test_skab_task_roles(data_dir):
+    tasks = _common.load_tasks(["skab"])
+    (task,) = tasks
+    assert task.n_rows("train", anomalies=True) == 0
+    assert len(task.blocks) == 17 and task.n_rows("test", anomalies=True) > 0
+
+
+def _finite(row, first, last):
+    return all(isinstance(v, float) and np.isfinite(v) for v in row[first:last])
+
+
+@pytest.mark.slow
+def test_bench_peers_quick(data_dir):
+    import bench_peers
+
+    rows = bench_peers.main(["--quick", "--threads", "1", "--groups", "lead", "industrial"])
+    methods = ["ours", "iforest", "lof", "pyod_ae", "pyod_iforest", "deepod_usad"]
+    assert [r[1] for r in rows] == methods * 2
+    assert all(len(r) == len(bench_peers.HEADER) for r in rows)
+    for row in rows:
+        if row[1] in ("ours", "iforest", "lof"):
+            assert _finite(row, 2, 7), row
+            assert 0 <= row[2] <= 1 and 0 <= row[3] <= 1
+
+
+@pytest.mark.slow
+def test_bench_research_quick(data_dir):
+    import bench_research
+
+    out = bench_research.main(["--quick", "--threads", "1", "--groups", "lead"])
+    (a, b) = out["table2"]
+    assert [a[1], b[1]] == ["LSTM-AE", "USAD"]
+    assert a[7] == 0.7013 and b[7] == 0.8636  # the study's reported LEAD F1
+    assert _finite(a, 2, 9) and _finite(b, 2, 9)
+    variants = [r[1] for r in out["ablation"]]
+    assert variants == list(bench_research.ABLATIONS)
+    assert _finite(out["ablation"][0], 2, 6)
+
+
+@pytest.mark.slow
+def test_bench_scale_quick():
+    import bench_scale
+
+    rows = bench_scale.main(["--quick", "--threads", "1", "--sizes", "960", "1920"])
+    assert [r[0] for r in rows] == [960, 1920]
+    for row in rows:
+        assert _finite(row, 1, 8), row
+        assert row[1] > 0 and row[2] > 0 and 0 <= row[7] <= 1
