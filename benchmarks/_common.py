@@ -208,13 +208,14 @@ def evaluate(task, block_scores, *, study_window=None):
     threshold, rule = val_threshold(s_val, y_val, s_train)
     s_test, y_test = task.concat("test", scores), task.concat("test", ys)
     pred = (s_test >= threshold).astype(int)
+    binary = {"pred_convention": "binary", "zero_division": 0.0}
     out = {
-        "precision": _safe(point_precision_score, y_test, pred, zero_division=0.0),
-        "recall": _safe(point_recall_score, y_test, pred, zero_division=0.0),
-        "f1": _safe(point_f1_score, y_test, pred, zero_division=0.0),
+        "precision": _safe(point_precision_score, y_test, pred, **binary),
+        "recall": _safe(point_recall_score, y_test, pred, **binary),
+        "f1": _safe(point_f1_score, y_test, pred, **binary),
         "roc_auc": _safe(point_roc_auc_score, y_test, s_test),
         "pr_auc": _safe(point_average_precision_score, y_test, s_test),
-        "pa_f1": _safe(point_adjusted_f1_score, y_test, pred, zero_division=0.0),
+        "pa_f1": _safe(point_adjusted_f1_score, y_test, pred, **binary),
         "rule": rule,
     }
     if not np.count_nonzero(y_test):

@@ -199,6 +199,8 @@ def run_method(task, method, **evaluate_kwargs):
         status = "ok"
     except ImportError as exc:
         result, status = {}, f"not installed ({exc.name or exc})"
+        if (exc.name or "").startswith("deepod"):
+            status += ": DeepOD pins torch<1.13.1, which would replace torch 2.13"
     except Exception as exc:  # a crashing peer is a table entry, not a crash
         traceback.print_exc(file=sys.stderr)
         result, status = {}, f"crashed: {type(exc).__name__}: {str(exc)[:80]}"

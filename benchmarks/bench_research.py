@@ -20,6 +20,7 @@ Usage::
 
     python benchmarks/bench_research.py                       # both parts, all series
     python benchmarks/bench_research.py --part table2 --groups lead
+    python benchmarks/bench_research.py --part ablation --series building_118 industrial
     python benchmarks/bench_research.py --quick               # CI-size smoke run
 """
 
@@ -94,12 +95,17 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--part", choices=["table2", "ablation", "all"], default="all")
     parser.add_argument("--groups", nargs="+", default=["lead", "kpi", "industrial"])
+    parser.add_argument(
+        "--series", nargs="+", default=None, help="keep series whose name contains one of these"
+    )
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     set_threads(args.threads)
     print(f"# bench_research {' '.join(argv if argv is not None else sys.argv[1:])}")
     print(f"# {environment()}")
     tasks = load_tasks(args.groups, quick=args.quick)
+    if args.series:
+        tasks = [t for t in tasks if any(part in t.name for part in args.series)]
     out = {}
     if args.part in ("table2", "all"):
         print("## Table 2: LSTM-AE vs USAD (honest protocol, then the study's)")
