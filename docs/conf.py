@@ -78,9 +78,6 @@ nitpick_ignore_regex = [
     # Module-internal dropout layer named by the docstring of set_dropout_generator,
     # which the three torch modules inherit; not part of the public API.
     (r"py:class", r"LocalDropout"),
-    # TEMPORARY: ecoai_sklearn.pipelines is being written; remove once it has its
-    # __init__ and its section in api.rst.
-    (r"py:.*", r"ecoai_sklearn\.pipelines(\..*)?"),
 ]
 
 # -- HTML ------------------------------------------------------------------------------
