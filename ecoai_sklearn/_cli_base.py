@@ -38,6 +38,10 @@ DETECTORS = {
 DEFAULT_DETECTOR = "fft-cnngru"
 # Epochs per autoencoder in --quick mode (tests, smoke runs): enough to run every stage.
 QUICK_EPOCHS = 2
+# The demo's data size and training length: about a minute on 2 CPU cores (see _cli_demo).
+DEMO_DAYS = 21
+DEMO_EPOCHS = None  # the detector's own
+QUICK_DAYS = 14
 
 
 def describe_detectors(width=88):

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from ._cli_base import CLIError, one_line
+from ._cli_base import QUICK_EPOCHS, CLIError, one_line
 from ._cli_detectors import (
     Reporter,
     build_detector,
@@ -59,7 +59,10 @@ def run_fit(args, *, progress):
     reporter = Reporter(quiet=args.quiet)
     settings = parse_settings(args.set)
     detector = build_detector(
-        args.detector, random_state=args.random_state, settings=settings, quick=args.quick
+        args.detector,
+        random_state=args.random_state,
+        settings=settings,
+        epochs=QUICK_EPOCHS if args.quick else args.epochs,
     )
     data, _ = _read(args, reporter, need_labels=args.use_labels)
     if data.n_rows < MIN_FIT_ROWS:
@@ -80,7 +83,7 @@ def run_fit(args, *, progress):
         "detector": args.detector,
         "settings": {key: repr(value) for key, value in settings.items()},
         "random_state": args.random_state,
-        "quick": bool(args.quick),
+        "epochs": QUICK_EPOCHS if args.quick else args.epochs,
         "used_labels": bool(args.use_labels),
         "columns": list(data.values.columns),
         "timestamp_column": None if data.timestamps is None else data.timestamps.name,

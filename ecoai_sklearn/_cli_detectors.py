@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ._cli_base import DETECTORS, QUICK_EPOCHS, CLIError, one_line
+from ._cli_base import DETECTORS, CLIError, one_line
 
 
 def parse_settings(pairs):
@@ -32,8 +32,8 @@ def parse_settings(pairs):
     return settings
 
 
-def build_detector(name, *, random_state=None, settings=None, quick=False):
-    """A new, unfitted detector from its factory, with ``--set`` settings applied."""
+def build_detector(name, *, random_state=None, settings=None, epochs=None):
+    """A new, unfitted detector from its factory, with ``--epochs`` and ``--set`` applied."""
     if name not in DETECTORS:
         raise CLIError(
             f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)} "
@@ -52,9 +52,9 @@ def build_detector(name, *, random_state=None, settings=None, quick=False):
         kwargs["random_state"] = random_state
     detector = factory(**kwargs)
     params = detector.get_params(deep=True)
-    if quick:
-        epochs = {key: QUICK_EPOCHS for key in params if key.endswith("max_epochs")}
-        detector.set_params(**epochs)
+    if epochs is not None:
+        # every autoencoder, whatever its place in the pipeline (one per branch)
+        detector.set_params(**{key: epochs for key in params if key.endswith("max_epochs")})
     if settings:
         unknown = sorted(key for key in settings if key not in params)
         if unknown:
