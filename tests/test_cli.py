@@ -626,3 +626,34 @@ def test_progress_bars_go_to_stderr_and_models_stay_silent(monkeypatch, tmp_path
     assert len(detector[2].estimator_.net_.history) == 2
     assert main([*argv, "--no-progress", "--columns", "industrial"]) == 0
     assert "train_loss" not in capsys.readouterr().err
+
+
+# -- the demo with the package's own detectors ------------------------------------------
+
+
+def test_demo_quick_with_the_default_detector(tmp_path, capsys):
+    """What README's first command runs, in its smoke-test size."""
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "demo.png"
+    assert main(["demo", "--quick", "--plot", str(plot), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("detector"))
+    assert header.startswith("detector make_fft_cnngru_detector() defaults, except ")
+    assert header.endswith("max_epochs=2")
+    assert "fitted on days 1-9 (864 rows), judged on days 10-14 (480 rows)" in out
+    from ecoai_sklearn._cli_demo import demo_data
+
+    _, _, events = demo_data(14, 0)
+    judged = int((events["end"] > 9 * 96).sum())
+    found = next(line for line in out.splitlines() if line.startswith("found"))
+    assert found.split()[3] == str(judged)  # "found k of <judged> anomaly events"
+    point = next(line for line in out.splitlines() if line.startswith("point-wise"))
+    assert all(0.0 <= float(value) <= 1.0 for value in point.split()[1:])
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("detector", ["lstmae", "usad"])
+def test_demo_quick_with_the_other_detectors(detector, capsys):
+    assert main(["demo", "--quick", "--detector", detector, "--no-plot", "--quiet"]) == 0
+    assert f"make_{detector}_detector() defaults" in capsys.readouterr().out
