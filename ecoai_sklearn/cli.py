@@ -141,7 +141,23 @@ def _add_run_options(parser):
 
 
 def build_parser():
-    """The argparse parser of ``ecoai-detect`` (no heavy import)."""
+    """Build the argparse parser of ``ecoai-detect``.
+
+    Nothing heavy is imported (no numpy, pandas or torch): the subcommands import what
+    they need when they run.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        The parser, with one subparser per subcommand.
+
+    Examples
+    --------
+    >>> from ecoai_sklearn.cli import build_parser
+    >>> args = build_parser().parse_args(["fit", "load.csv", "--out", "load.model"])
+    >>> args.command, args.detector, args.out
+    ('fit', 'fft-cnngru', 'load.model')
+    """
     from . import __version__
 
     parser = argparse.ArgumentParser(
