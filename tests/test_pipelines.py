@@ -26,6 +26,7 @@ from ecoai_sklearn.thresholding import WeightedZScoreThresholder
 
 TINY_CNNGRU = {
     "max_epochs": 2,
+    "batch_size": 256,
     "module__conv_channels": (4,),
     "module__kernel_size": 3,
     "module__hidden_size": 8,
@@ -45,7 +46,13 @@ def load():
 
 
 def tiny_detector(**params):
-    params = {"window_size": 24, "estimator_params": TINY_CNNGRU, "random_state": 0, **params}
+    params = {
+        "window_size": 24,
+        "train_stride": 5,
+        "estimator_params": TINY_CNNGRU,
+        "random_state": 0,
+        **params,
+    }
     return make_fft_cnngru_detector(**params)
 
 
@@ -78,14 +85,17 @@ def test_factories_build_the_research_pipeline(factory, autoencoder):
     assert isinstance(scorer.estimator, autoencoder)
     params = detector.get_params()
     assert params["scorer__estimator__random_state"] == 7
-    assert isinstance(detector.named_steps["detector"], WeightedZScoreThresholder)
-    assert params["detector__tail"] == "upper"
+    assert isinstance(detector.named_steps["detector"], IsolationForest)
+    assert params["detector__contamination"] == 0.03
+    assert params["detector__random_state"] == 7
+    zscore = factory(final_step="zscore", expected_ratio=0.01).named_steps["detector"]
+    assert isinstance(zscore, WeightedZScoreThresholder)
+    assert (zscore.tail, zscore.reference, zscore.expected_ratio) == ("upper", "empirical", 0.01)
 
 
 def test_factory_options_reach_their_steps():
     detector = make_fft_cnngru_detector(
         difference=True,
-        final_step="iforest",
         contamination=0.02,
         metric="mse",
         aggregation="covering",
@@ -122,7 +132,7 @@ def test_random_state_instance_draws_reproducible_seeds():
     "factory, kwargs, match",
     [
         (make_fft_cnngru_detector, {"final_step": "svm"}, "final_step"),
-        (make_fft_cnngru_detector, {"threshold": -1.0}, "threshold"),
+        (make_fft_cnngru_detector, {"expected_ratio": 1.5}, "expected_ratio"),
         (make_lstmae_detector, {"window_size": 1}, "window_size"),
         (make_usad_detector, {"estimator_params": [1]}, "estimator_params"),
         (make_multiscale_detector, {"n_periods": 0}, "n_periods"),
@@ -142,9 +152,10 @@ def test_bad_window_sizes_are_rejected():
 # the detector contract
 
 
-def test_predict_scores_and_decision_function_one_value_per_row(load):
+@pytest.mark.parametrize("final_step", ["iforest", "zscore"])
+def test_predict_scores_and_decision_function_one_value_per_row(load, final_step):
     X, y = load
-    detector = tiny_detector().fit(X[:1344], y[:1344])
+    detector = tiny_detector(final_step=final_step).fit(X[:1344], y[:1344])
     test = X[1344:]
     labels = detector.predict(test)
     assert labels.shape == (len(test),)
@@ -202,7 +213,7 @@ def test_multiscale_detector_has_one_column_per_scale(load):
 def test_multiscale_windows_follow_the_fft_periods():
     X, y, _ = make_industrial_load(n_days=14, n_anomalies=0, random_state=1)
     detector = make_multiscale_detector(
-        n_periods=2, estimator=CNNGRUAE(**TINY_CNNGRU, random_state=0), final_step="iforest"
+        n_periods=2, estimator=CNNGRUAE(**TINY_CNNGRU, random_state=0), train_stride=5
     ).fit(X)
     union = detector.named_steps["scales"]
     sizes = [branch.named_steps["windower"].window_size_ for _, branch in union.transformer_list]
@@ -215,17 +226,17 @@ def test_multiscale_windows_follow_the_fft_periods():
 # model selection: GridSearchCV with TimeSeriesSplit, joblib threads/processes and dask
 
 PARAM_GRID = [
-    # window size, autoencoder parameter and metric with the z-score final step
+    # window size, an autoencoder parameter, the metric and IsolationForest parameters
     {
         "windower__window_size": [24, 48],
-        "scorer__estimator__lr": [3e-3],
+        "scorer__estimator__lr": [1e-2],
         "scorer__metric": ["dtw"],
+        "detector__n_estimators": [50],
     },
-    # IsolationForest parameters
     {
         "scorer__metric": ["mse"],
-        "detector": [IsolationForest(random_state=0)],
-        "detector__n_estimators": [20, 50],
+        "scorer__aggregation": ["covering"],
+        "detector__contamination": [0.02, 0.05],
     },
 ]
 SCORING = make_anomaly_scorer(["f1", "precision", "recall", "average_precision", "roc_auc"])

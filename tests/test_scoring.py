@@ -202,8 +202,7 @@ def test_softdtw_equals_the_soft_dtw_divergence():
 
     # Blondel et al. (2021): D(x, y) = sdtw(x, y) - (sdtw(x, x) + sdtw(y, y)) / 2
     expected = [
-        (sdtw(X[i], rec[i]) - 0.5 * (sdtw(X[i], X[i]) + sdtw(rec[i], rec[i]))) / 7
-        for i in range(4)
+        (sdtw(X[i], rec[i]) - 0.5 * (sdtw(X[i], X[i]) + sdtw(rec[i], rec[i]))) / 7 for i in range(4)
     ]
     # tslearn's torch loss agrees with the float64 recursion to float32 precision only
     assert_allclose(features[:, 0], expected, rtol=1e-6)
@@ -313,7 +312,7 @@ def test_fold_models_train_on_as_many_windows_as_the_final_model():
     X = np.arange(3000.0)[:, None]
     w = 12
     CountingReconstructor.log = []
-    scorer = DTWReconstructionScorer(CountingReconstructor(), train_stride=10)
+    scorer = DTWReconstructionScorer(CountingReconstructor(), train_stride=10, cv=2)
     scorer.fit_transform(_windows(X, w))
     full, fold0, fold1 = CountingReconstructor.log
     assert len(full) == scorer.n_train_windows_ == len(range(11, 3000, 10))
