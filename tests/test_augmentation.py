@@ -517,11 +517,6 @@ def test_scorer_trains_only_its_autoencoder_on_adversarial_copies(ae, data):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DTWReconstructionScorer trains its autoencoder on every resampled row, also "
-    "the label=1 synthetic anomalies, which teaches it to reconstruct them",
-)
 def test_scorer_does_not_train_on_synthetic_anomalies(ae, data):
     from ecoai_sklearn.scoring import DTWReconstructionScorer
 

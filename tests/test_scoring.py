@@ -64,16 +64,17 @@ class Memorizer(BaseEstimator):
 
 
 class CopyAugmenter(BaseEstimator):
-    """Test double: appends one shifted copy of every training window (label 1)."""
+    """Test double: appends one shifted copy of every training window, labelled ``label``."""
 
-    def __init__(self, shift=10.0):
+    def __init__(self, shift=10.0, label=0):
         self.shift = shift
+        self.label = label
 
     def fit_resample(self, X, y=None):
         self.seen_y_ = None if y is None else np.asarray(y).copy()
         X_res = np.concatenate([X, X + self.shift])
         y0 = np.zeros(len(X), dtype=int) if y is None else np.asarray(y)
-        return X_res, np.concatenate([y0, np.ones(len(X), dtype=int)])
+        return X_res, np.concatenate([y0, np.full(len(X), self.label)])
 
 
 def _windows(series, w):
@@ -390,6 +391,10 @@ def test_augmenter_windows_train_only_the_autoencoder():
     assert_array_equal(scorer.augmenter_.seen_y_, ((ends >= 40) & (ends <= 45)).astype(int))
     assert scorer.transform(windows).shape == (80, 1)
     assert scorer.augmenter is not scorer.augmenter_  # cloned
+    # copies labelled as anomalies are not used to train the autoencoder; originals are,
+    # including the labelled ones (fit_on="all")
+    scorer.set_params(augmenter=CopyAugmenter(label=1)).fit(windows, y)
+    assert_array_equal(scorer.estimator_.train_, windows[5::2])
 
 
 def test_default_estimator_is_cnngru_and_estimator_is_cloned():

@@ -111,7 +111,8 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
     augmenter : object with ``fit_resample`` or None, default=None
         A sampler such as :class:`~ecoai_sklearn.augmentation.MIFGSMAugmenter`, cloned
         and applied to the training windows and their labels; the autoencoder trains
-        on every window it returns (original and synthetic, whatever their label).
+        on the original windows and on the appended copies labelled 0 (adversarial
+        training copies); appended copies labelled as anomalies are not used to train it.
         Synthetic windows train only the autoencoder: they never reach the features,
         nor the detector after this step.
     metric_params : dict or None, default=None
@@ -379,7 +380,18 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
             augmenter = clone(self.augmenter) if augmenter is None else augmenter
             train_y = None if labels is None else labels[index].astype(np.int64)
             resampled = augmenter.fit_resample(train, train_y)
-            train = resampled[0] if isinstance(resampled, tuple) else resampled
+            if isinstance(resampled, tuple):
+                train, resampled_y = resampled
+                if resampled_y is not None:
+                    # Samplers return the original rows first. An autoencoder learns what
+                    # it should reconstruct: appended synthetic anomalies (label != 0) would
+                    # teach it to reconstruct them, so of the appended rows only normal
+                    # copies train it.
+                    keep = np.asarray(resampled_y) == 0
+                    keep[: len(index)] = True
+                    train = np.asarray(train)[keep]
+            else:
+                train = resampled
         if not hasattr(estimator, "reconstruct"):
             train = np.asarray(train).reshape(train.shape[0], -1)
         return estimator.fit(train)
