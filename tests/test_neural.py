@@ -262,7 +262,12 @@ def test_same_seed_in_parallel_threads():
         joblib.delayed(clone(est).fit)(X) for _ in range(2)
     )
     assert_same_state(state(fitted[0]), state(fitted[1]))
-    assert_same_state(state(fitted[0]), sequential)
+    # Against a fit in the main thread: equal up to float32 rounding. Worker threads can
+    # run torch's CPU kernels with another intra-op thread count than the main thread,
+    # which changes summation order (seen as a rare failure of bitwise equality in the full
+    # suite, never alone); a seeding fault would differ by far more than this tolerance.
+    for key, value in state(fitted[0]).items():
+        torch.testing.assert_close(value, sequential[key], rtol=1e-4, atol=1e-5, msg=key)
 
 
 def test_global_torch_seed_does_not_matter():
