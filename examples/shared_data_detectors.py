@@ -22,6 +22,7 @@ Usage::
     python examples/shared_data_detectors.py                      # default detector
     python examples/shared_data_detectors.py --detectors cnngru,usad,multiscale
     python examples/shared_data_detectors.py --quick              # smoke run, 2 epochs
+    python examples/shared_data_detectors.py --threads 1          # on a busy machine
 
 The data directory defaults to ``../shared/data`` beside the repository (or the
 ``ECOAI_SHARED_DATA`` environment variable); LEAD data must not be bundled.
@@ -202,7 +203,14 @@ def main(argv=None):
     parser.add_argument("--detectors", default="cnngru", help=",".join(FACTORIES))
     parser.add_argument("--quick", action="store_true", help="2 epochs, fewer series")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (1 on a busy machine)"
+    )
     args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     datasets = args.datasets.split(",")
     detectors = args.detectors.split(",")
     unknown = sorted(set(datasets) - set(FILES)) + sorted(set(detectors) - set(FACTORIES))

@@ -110,6 +110,7 @@ def test_auto_train_stride_is_coprime_quarter_window():
     assert auto_train_stride(96, 12000) == 11  # 12 shares a factor with 96
     assert auto_train_stride(96, 5281) == 5
     assert auto_train_stride(96, 800) == 1
+    assert auto_train_stride(24, 4369) == 4  # no co-prime stride in 2..4: keep 4
 
 
 def test_covering_mean_hand_computed():

@@ -36,13 +36,17 @@ def auto_train_stride(window_length, n_windows=None):
     that divides the window (24 for ``w=96``) would start every training window at the
     same few phases of a cycle of length ``w`` (4 of 96 for one day of 15-minute data),
     a co-prime one (25) visits every phase. When that leaves fewer than
-    ``MIN_TRAIN_WINDOWS`` of the ``n_windows`` real windows, the largest co-prime stride
-    that keeps that many (down to 1) is used instead: with 20 epochs, a few hundred
-    windows leave the autoencoders far from converged.
+    ``MIN_TRAIN_WINDOWS`` of the ``n_windows`` real windows, the stride shrinks to
+    ``s = n_windows // MIN_TRAIN_WINDOWS`` (at least 1), or to the largest co-prime
+    stride between ``s / 2`` and ``s``: with 20 epochs, a few hundred windows leave the
+    autoencoders far from converged.
     """
     stride = _coprime(max(1, window_length // 4), window_length, step=1)
     if n_windows is not None and -(-n_windows // stride) < MIN_TRAIN_WINDOWS:
-        stride = _coprime(max(1, n_windows // MIN_TRAIN_WINDOWS), window_length, step=-1)
+        limit = max(1, n_windows // MIN_TRAIN_WINDOWS)
+        stride = _coprime(limit, window_length, step=-1)
+        if 2 * stride < limit:  # e.g. w=24: 4, 3, 2 share factors; 1 would be 4x the cost
+            stride = limit
     return stride
 
 
