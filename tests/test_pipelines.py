@@ -86,7 +86,7 @@ def test_factories_build_the_research_pipeline(factory, autoencoder):
     params = detector.get_params()
     assert params["scorer__estimator__random_state"] == 7
     assert isinstance(detector.named_steps["detector"], IsolationForest)
-    assert params["detector__contamination"] == 0.03
+    assert params["detector__contamination"] == 0.05
     assert params["detector__random_state"] == 7
     zscore = factory(final_step="zscore", expected_ratio=0.01).named_steps["detector"]
     assert isinstance(zscore, WeightedZScoreThresholder)

@@ -10,9 +10,9 @@ from sklearn.utils.validation import (
     _check_feature_names_in,
     check_consistent_length,
     check_is_fitted,
-    validate_data,
 )
 
+from .._validation import validate_windows
 from ..metrics._labels import check_y_true
 from ._aggregate import (
     POINT_METRICS,
@@ -556,26 +556,8 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ helpers
     def _validate_windows(self, X, *, reset):
-        if isinstance(X, str):
-            raise TypeError(f"X must be an array of windows, got a string {X!r}.")
-        try:
-            windows = validate_data(
-                self, X, reset=reset, dtype=[np.float64, np.float32], allow_nd=True
-            )
-        except ValueError as exc:
-            if "could not convert" in str(exc):
-                raise TypeError(f"X must be a numeric array of windows: {exc}") from exc
-            raise
-        if windows.ndim == 2:
-            windows = windows[:, :, np.newaxis]
-        if windows.ndim != 3:
-            raise ValueError(
-                "X must be a 2D array (n_samples, window) or a 3D array "
-                f"(n_samples, window, n_channels) of windows; got shape {windows.shape}."
-            )
-        if windows.shape[2] == 0:
-            raise ValueError(f"X has windows with 0 channels: shape {windows.shape}.")
-        return windows
+        windows = validate_windows(self, X, reset=reset, dtype=[np.float64, np.float32])
+        return windows[:, :, np.newaxis] if windows.ndim == 2 else windows
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
