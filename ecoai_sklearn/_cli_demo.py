@@ -63,9 +63,7 @@ def run_demo(args, *, progress):
     detector = build_detector(
         args.detector, random_state=args.random_state, settings=settings, epochs=epochs
     )
-    faster = _faster_settings(detector, settings)
-    detector.set_params(**faster)
-    changes = {**faster, **settings}
+    changes = dict(settings)
     if epochs is not None:
         changes["max_epochs"] = epochs
 
@@ -118,26 +116,6 @@ def _header(args, X, events, n_days, train_days, split, changes):
         f"{train_days + 1}-{n_days} ({len(X) - split:,} rows) that it never saw",
         "",
     ]
-
-
-def _faster_settings(detector, settings):
-    """``cv=None`` for reconstruction scorers that cross-fit, unless ``--set`` says otherwise.
-
-    Cross-fitting (``cv=2``) trains each autoencoder three times: measured on the demo's
-    14 fitting days it took 280 s of CPU instead of 58 s, with the same scores (the
-    threshold differs). The demo trades it for a fit of about a minute, and says so.
-    """
-    from .scoring import DTWReconstructionScorer
-
-    params = detector.get_params(deep=True)
-    return {
-        key: None
-        for key, value in params.items()
-        if key.endswith("__cv")
-        and isinstance(params.get(key[: -len("__cv")]), DTWReconstructionScorer)
-        and value is not None
-        and key not in settings
-    }
 
 
 def _found(events, labels, y_test, split, index):

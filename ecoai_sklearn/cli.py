@@ -176,9 +176,7 @@ def build_parser():
         description="Fit a detector on the first two weeks of synthetic 15-minute industrial "
         "load (4 usage categories, labelled anomalies), detect anomalies in the week after, "
         "which it never saw, and report what was found, precision/recall/F1 and the time "
-        "taken. Writes a plot when matplotlib is installed. For speed, the demo turns off "
-        "the cross-fitting of the reconstruction scorer (scorer__cv=None; --set "
-        "scorer__cv=2 restores it).",
+        "taken. Writes a plot when matplotlib is installed.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument(

@@ -207,9 +207,10 @@ _NOTES_DOC = """
     - Autoencoder: ``lr=3e-3`` and batch 32 for 20 epochs left the loss plateau in all
       of 10 runs (final loss 0.0014-0.0048); the estimator's own ``lr=1e-3`` did not.
 
-    **Cost.** On one year of 15-minute data (35,040 rows, 4 channels; 2 CPU threads)
-    ``fit`` took 40 s (training 1,018 windows for 20 epochs: 26 s; scoring the 35,040
-    training rows: 7 s) and ``predict`` 6 s (``benchmarks/bench_detector.py``).
+    **Cost.** On one year of 15-minute data (35,040 rows, 4 channels; 2 CPU threads of
+    an idle machine) ``fit`` took 38 s (training 1,018 windows for 20 epochs: 26 s;
+    scoring the 35,040 training rows: 6 s) and ``predict`` 6 s, 44.5 s in all
+    (``python benchmarks/bench_detector.py --threads 2``).
 
     **New data.** ``predict`` scores each call on its own: the first and last ``w - 1``
     rows rest on fewer windows (see :class:`~ecoai_sklearn.scoring.DTWReconstructionScorer`).
