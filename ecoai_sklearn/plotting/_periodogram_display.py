@@ -1,9 +1,9 @@
 """PeriodogramDisplay: the FFT amplitude spectrum of a series and the periods chosen."""
 
 import numpy as np
-from scipy import signal
 
 from .._validation import check_series
+from ..windowing._periods import _combined_magnitude, _standardized_channels
 from ._inspect import windower_inputs
 from ._utils import make_axes
 
@@ -22,25 +22,10 @@ def amplitude_spectrum(X, *, detrend="linear"):
     if detrend not in _DETRENDS:
         raise ValueError(f"detrend must be one of {_DETRENDS}, got {detrend!r}.")
     x = check_series(X, owner="PeriodogramDisplay")
-    if detrend == "difference":
-        z = np.diff(x, axis=0)
-    elif detrend == "linear":
-        z = signal.detrend(x, axis=0, type="linear")
-    else:
-        z = x - x.mean(axis=0)
+    z = _standardized_channels(x, detrend)
+    magnitude, scale = _combined_magnitude(z)
+    amplitude = magnitude * scale
     n = z.shape[0]
-    if n < 4:
-        raise ValueError(f"X has {x.shape[0]} rows; a spectrum needs at least 4.")
-    spread = z.std(axis=0)
-    varying = spread > 1e-9 * np.abs(x).max(axis=0)
-    if not varying.any():
-        raise ValueError(f"X is constant after detrend={detrend!r}: it has no spectrum.")
-    z = z[:, varying] / spread[varying]
-    taper = signal.windows.hann(n, sym=False)
-    spectrum = np.fft.rfft(z * taper[:, np.newaxis], axis=0)
-    amplitude = np.sqrt(np.mean(np.abs(spectrum) ** 2, axis=1)) * (2.0 / taper.sum())
-    if n % 2 == 0:
-        amplitude[-1] /= 2.0  # the Nyquist bin has no mirror image
     bins = np.arange(2, amplitude.shape[0])
     return n / bins, amplitude[bins]
 
