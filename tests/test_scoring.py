@@ -1,5 +1,6 @@
 """Tests for ecoai_sklearn.scoring.DTWReconstructionScorer."""
 
+import math
 import pickle
 import tracemalloc
 
@@ -19,7 +20,7 @@ from ecoai_sklearn.dtw import paired_dtw
 from ecoai_sklearn.neural import CNNGRUAE, LSTMAE, USAD
 from ecoai_sklearn.scoring import DTWReconstructionScorer
 from ecoai_sklearn.scoring._aggregate import covering_mean
-from ecoai_sklearn.scoring._scorer import auto_train_stride
+from ecoai_sklearn.scoring._scorer import MAX_TRAIN_WINDOWS, auto_train_stride
 from ecoai_sklearn.windowing import FFTWindower
 
 
@@ -111,6 +112,22 @@ def test_auto_train_stride_is_coprime_quarter_window():
     assert auto_train_stride(96, 5281) == 5
     assert auto_train_stride(96, 800) == 1
     assert auto_train_stride(24, 4369) == 4  # no co-prime stride in 2..4: keep 4
+    # long series: at most about MAX_TRAIN_WINDOWS, still co-prime with w
+    assert auto_train_stride(96, 250_000) == 25  # 10,000 windows at 25
+    assert auto_train_stride(96, 1_000_000 - 95) == 101  # ceil(99.99) = 100 shares 4
+    assert auto_train_stride(97, 1_000_000) == 100
+
+
+@pytest.mark.parametrize("w", [16, 24, 96, 288])
+@pytest.mark.parametrize("n_windows", [50_000, 250_001, 1_000_000, 10**7])
+def test_auto_train_stride_bounds_the_training_windows(w, n_windows):
+    stride = auto_train_stride(w, n_windows)
+    assert math.gcd(stride, w) == 1
+    assert -(-n_windows // stride) <= MAX_TRAIN_WINDOWS
+    # not more thinning than needed: the next smaller co-prime stride keeps too many
+    smaller = max(s for s in range(1, stride) if math.gcd(s, w) == 1) if stride > 1 else None
+    if smaller is not None and smaller >= w // 4:
+        assert -(-n_windows // smaller) > MAX_TRAIN_WINDOWS
 
 
 def test_covering_mean_hand_computed():

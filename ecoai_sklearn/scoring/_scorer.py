@@ -27,6 +27,8 @@ _METRICS = ("dtw", "mse", "softdtw", "model")
 
 #: "auto" strides keep at least this many training windows when the series allows
 MIN_TRAIN_WINDOWS = 1000
+#: ... and at most about this many, so that training time stops growing with n
+MAX_TRAIN_WINDOWS = 10_000
 
 
 def auto_train_stride(window_length, n_windows=None):
@@ -39,9 +41,14 @@ def auto_train_stride(window_length, n_windows=None):
     ``MIN_TRAIN_WINDOWS`` of the ``n_windows`` real windows, the stride shrinks to
     ``s = n_windows // MIN_TRAIN_WINDOWS`` (at least 1), or to the largest co-prime
     stride between ``s / 2`` and ``s``: with 20 epochs, a few hundred windows leave the
-    autoencoders far from converged.
+    autoencoders far from converged. When it leaves more than ``MAX_TRAIN_WINDOWS``, the
+    stride grows to the smallest co-prime stride >= ``ceil(n_windows /
+    MAX_TRAIN_WINDOWS)``: windows spread evenly over a long series still see every
+    season, and training (most of the cost of ``fit``) stops growing with the series.
     """
     stride = _coprime(max(1, window_length // 4), window_length, step=1)
+    if n_windows is not None and -(-n_windows // stride) > MAX_TRAIN_WINDOWS:
+        return _coprime(-(-n_windows // MAX_TRAIN_WINDOWS), window_length, step=1)
     if n_windows is not None and -(-n_windows // stride) < MIN_TRAIN_WINDOWS:
         limit = max(1, n_windows // MIN_TRAIN_WINDOWS)
         stride = _coprime(limit, window_length, step=-1)
@@ -106,7 +113,10 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         Train on every ``train_stride``-th window. ``"auto"``: with
         ``grain="timestamp"`` the smallest stride >= ``w // 4`` that shares no factor
         with ``w`` (25 for ``w=96``), so that training windows start at every phase of
-        a cycle of length ``w``; 1 with ``grain="sample"``. Every window is scored.
+        a cycle of length ``w``, made smaller on short series to keep about 1,000
+        training windows and larger on long ones to keep at most about 10,000 (so
+        that training time stops growing with the series beyond about 250,000 rows
+        for ``w=96``); 1 with ``grain="sample"``. Every window is scored.
     fit_on : {"all", "normal"}, default="all"
         Train on all selected windows, or only on those without anomalies when labels
         ``y`` are given to :meth:`fit` (timestamp grain: windows whose covered rows all
