@@ -12,6 +12,9 @@ from ._net import _USADNet
 
 __all__ = ["USAD"]
 
+#: how far outside [0, 1] training windows may reach before USAD warns
+_UNIT_TOL = 1e-4
+
 
 class USAD(_BaseAutoencoder):
     """UnSupervised Anomaly Detection: one encoder, two decoders, adversarial training.
@@ -174,7 +177,8 @@ class USAD(_BaseAutoencoder):
 
     def _check_training_windows(self, X):
         output = self._routed_params.get("module__output_activation", "sigmoid")
-        if output == "sigmoid" and (X.min() < 0 or X.max() > 1):
+        # a tolerance: MinMaxScaler's output can exceed 1 by a rounding error
+        if output == "sigmoid" and (X.min() < -_UNIT_TOL or X.max() > 1 + _UNIT_TOL):
             warnings.warn(
                 f"USAD's decoders end with a sigmoid, but the training windows range over "
                 f"[{X.min():.3g}, {X.max():.3g}]; values outside [0, 1] cannot be "
