@@ -235,7 +235,8 @@ def build_parser():
         "--use-labels",
         action="store_true",
         help="pass the label column to the detector's fit: the factories then train the "
-        "autoencoder and the threshold on normal rows only (default: unsupervised)",
+        "autoencoder on windows without a labelled anomaly, and a zscore final step on "
+        "normal rows (default: unsupervised)",
     )
     fit.add_argument(
         "--epochs",

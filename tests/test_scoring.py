@@ -411,7 +411,8 @@ def test_augmenter_windows_train_only_the_autoencoder():
     assert scorer.augmenter is not scorer.augmenter_  # cloned
     # copies labelled as anomalies are not used to train the autoencoder; originals are,
     # including the labelled ones (fit_on="all")
-    scorer.set_params(augmenter=CopyAugmenter(label=1)).fit(windows, y)
+    with pytest.warns(UserWarning, match="none labelled 0.*label=0"):
+        scorer.set_params(augmenter=CopyAugmenter(label=1)).fit(windows, y)
     assert_array_equal(scorer.estimator_.train_, windows[5::2])
 
 

@@ -138,8 +138,8 @@ _PARAMETERS_DOC = """
         Stride of the autoencoder's training windows; every window is scored.
     fit_on : {"all", "normal"}, default="normal"
         With labels ``y`` given to ``fit``, train the autoencoder on windows without a
-        labelled anomaly only (the thresholder then also uses normal rows only). Without
-        labels all windows are used.
+        labelled anomaly only (the ``"zscore"`` final step then also fits on normal rows
+        only; IsolationForest ignores labels). Without labels all windows are used.
     final_step : {"iforest", "zscore"}, default="iforest"
         The detector on the error features: the research's
         :class:`~sklearn.ensemble.IsolationForest` with ``contamination``, or
@@ -488,7 +488,8 @@ def make_multiscale_detector(
     -----
     Each branch trains its own autoencoder: the training cost is about ``n_periods``
     times that of the single-scale detector (a shorter window trains faster per
-    window but has more training windows, at stride ``w // 4``).
+    window; ``train_stride="auto"`` keeps between about 1,000 and 10,000 training
+    windows per branch, depending on the length of the series).
 
     Examples
     --------

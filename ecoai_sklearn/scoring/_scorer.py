@@ -1,6 +1,7 @@
 """DTWReconstructionScorer: per-timestamp reconstruction-error features from an autoencoder."""
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -403,6 +404,14 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
                     # copies train it.
                     keep = np.asarray(resampled_y) == 0
                     keep[: len(index)] = True
+                    if len(keep) > len(index) and not keep[len(index) :].any():
+                        warnings.warn(
+                            f"The augmenter added {len(keep) - len(index)} windows, none "
+                            "labelled 0: only normal copies train the autoencoder, so none "
+                            "of them is used. For MIFGSMAugmenter set label=0.",
+                            UserWarning,
+                            stacklevel=4,
+                        )
                     train = np.asarray(train)[keep]
             else:
                 train = resampled
