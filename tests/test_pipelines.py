@@ -23,6 +23,7 @@ from ecoai_sklearn.pipelines import (
 from ecoai_sklearn.preprocessing import Differencer
 from ecoai_sklearn.scoring import DTWReconstructionScorer
 from ecoai_sklearn.thresholding import WeightedZScoreThresholder
+from ecoai_sklearn.windowing import find_periods
 
 TINY_CNNGRU = {
     "max_epochs": 2,
@@ -220,6 +221,21 @@ def test_multiscale_windows_follow_the_fft_periods():
     periods = union.transformer_list[0][1].named_steps["windower"].periods_
     assert sizes == list(periods)
     assert sizes[0] == 96
+
+
+def test_auto_window_skips_periods_too_short_to_learn():
+    # the strongest FFT peak is at 3 samples (noisy 5-minute series show such peaks);
+    # a 3-step window would hold no shape and is shorter than CNN-GRU's kernel
+    t = np.arange(2400)
+    rng = np.random.default_rng(0)
+    X = (np.sin(2 * np.pi * t / 3) + 0.6 * np.sin(2 * np.pi * t / 12))[:, np.newaxis]
+    X += 0.1 * rng.normal(size=X.shape)
+    assert find_periods(X, n_periods=1)[0] == 3
+    detector = tiny_detector(window_size="auto").fit(X)
+    assert detector.named_steps["windower"].window_size_ == 12
+    assert detector.predict(X).shape == (len(X),)
+    multiscale = make_multiscale_detector(n_periods=1)
+    assert multiscale.get_params()["scales__scale0__windower__min_period"] == 8
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,6 +55,11 @@ _SINGLE_PARAMS = {
     **_COMMON_PARAMS,
 }
 
+# Shortest window that window_size="auto" may pick: a few samples hold too little shape
+# to learn, and CNN-GRU's default kernel spans 7 steps (FFT peaks at 3 samples happen on
+# noisy 5-minute series).
+_MIN_AUTO_WINDOW = 8
+
 # Final steps (see the Notes of make_fft_cnngru_detector for the measurements).
 _DEFAULT_RATIO = 0.02
 _DEFAULT_CONTAMINATION = 0.05
@@ -102,7 +107,10 @@ def _single(estimator_class, defaults, params):
     return Pipeline(
         [
             *_preprocessing(params["difference"]),
-            ("windower", FFTWindower(window_size=params["window_size"])),
+            (
+                "windower",
+                FFTWindower(window_size=params["window_size"], min_period=_MIN_AUTO_WINDOW),
+            ),
             ("scorer", _scorer(estimator, params)),
             (
                 "detector",
@@ -121,7 +129,9 @@ _WINDOW_SIZE_DOC = """
     window_size : "auto" or int, default="auto"
         Window length of :class:`~ecoai_sklearn.windowing.FFTWindower`: ``"auto"`` uses
         the dominant period of the (detrended) training series, e.g. 96 for a day of
-        15-minute readings.
+        15-minute readings, among periods of at least 8 samples (``windower__min_period``;
+        shorter windows hold too little shape to learn). A series with no significant
+        period raises a ``ValueError``: set the window size then.
 """
 
 _PARAMETERS_DOC = """
@@ -463,9 +473,9 @@ def make_multiscale_detector(
     Parameters
     ----------
     n_periods : int, default=3
-        Number of branches, i.e. of FFT periods used (ranks 0 to ``n_periods - 1``).
-        ``fit`` raises a ValueError when the training series has fewer significant
-        periods; pass ``window_sizes`` then.
+        Number of branches, i.e. of FFT periods used (ranks 0 to ``n_periods - 1``,
+        periods of at least 8 samples). ``fit`` raises a ValueError when the training
+        series has fewer significant periods; pass ``window_sizes`` then.
     window_sizes : array-like of int or None, default=None
         Fixed window sizes, one branch each, instead of FFT periods (then
         ``n_periods`` is ignored).
@@ -502,7 +512,10 @@ def make_multiscale_detector(
     """
     params = locals()
     if window_sizes is None:
-        windowers = [FFTWindower(period_rank=k, n_periods=n_periods) for k in range(n_periods)]
+        windowers = [
+            FFTWindower(period_rank=k, n_periods=n_periods, min_period=_MIN_AUTO_WINDOW)
+            for k in range(n_periods)
+        ]
     else:
         sizes = np.asarray(window_sizes)
         if sizes.ndim != 1 or sizes.size == 0 or sizes.dtype.kind not in "iu" or sizes.min() < 2:
