@@ -88,6 +88,9 @@ def test_factories_build_the_research_pipeline(factory, autoencoder):
     assert params["scorer__estimator__random_state"] == 7
     assert isinstance(detector.named_steps["detector"], IsolationForest)
     assert params["detector__contamination"] == 0.05
+    assert params["scorer__include_values"] is True  # "auto" with the iforest final step
+    assert factory(final_step="zscore").get_params()["scorer__include_values"] is False
+    assert factory(include_values=False).get_params()["scorer__include_values"] is False
     assert params["detector__random_state"] == 7
     zscore = factory(final_step="zscore", expected_ratio=0.01).named_steps["detector"]
     assert isinstance(zscore, WeightedZScoreThresholder)
@@ -192,7 +195,7 @@ def test_pandas_input_and_output(load):
     detector = tiny_detector().set_output(transform="pandas").fit(frame[:1344], y[:1344])
     features = detector[:-1].transform(frame[1344:])
     assert isinstance(features, pd.DataFrame)
-    assert list(features.columns) == ["dtw_error"]
+    assert list(features.columns) == ["dtw_error"] + [f"value_ch{k}" for k in range(4)]
     assert detector.predict(frame[1344:]).shape == (len(frame) - 1344,)
 
 
@@ -204,11 +207,15 @@ def test_multiscale_detector_has_one_column_per_scale(load):
     assert isinstance(detector.named_steps["scales"], FeatureUnion)
     detector.fit(X[:1344], y[:1344])
     features = detector[:-1].transform(X[1344:])
-    assert features.shape == (len(X) - 1344, 2)
+    # one error column per scale, and the 4 channels' readings once (first branch)
+    assert features.shape == (len(X) - 1344, 2 + 4)
     union = detector.named_steps["scales"]
-    names = [branch[-1].get_feature_names_out()[0] for _, branch in union.transformer_list]
-    assert names == ["dtw_error", "dtw_error"]
+    names = [list(branch[-1].get_feature_names_out()) for _, branch in union.transformer_list]
+    assert names == [["dtw_error"] + [f"value_ch{k}" for k in range(4)], ["dtw_error"]]
+    assert_allclose(features[:, 1:5], detector[:3].transform(X[1344:]))
     assert detector.predict(X[1344:]).shape == (len(X) - 1344,)
+    only_errors = make_multiscale_detector(window_sizes=[24, 16], include_values=False)
+    assert not only_errors.get_params()["scales__scale0__scorer__include_values"]
 
 
 def test_multiscale_windows_follow_the_fft_periods():

@@ -580,3 +580,24 @@ def test_bad_inputs_raise_clear_errors():
         scorer.transform(np.zeros((20, 5, 2)))
     with pytest.raises(ValueError, match="at least 4 consecutive windows"):
         scorer.transform(np.zeros((3, 4, 2)))
+
+
+@pytest.mark.parametrize("channels", ["joint", "separate"])
+@pytest.mark.parametrize("cv", [None, 2])
+def test_include_values_appends_each_timestamps_own_readings(channels, cv):
+    X = _series(120, c=2)
+    windows = _windows(X, 12)
+    plain = DTWReconstructionScorer(ScaledReconstructor(0.5), channels=channels, cv=cv)
+    scorer = clone(plain).set_params(include_values=True)
+    errors = plain.fit_transform(windows)
+    features = scorer.fit_transform(windows)
+    k = errors.shape[1]
+    assert features.shape == (120, k + 2)
+    assert_allclose(features[:, :k], errors)
+    assert_allclose(features[:, k:], X)  # row t's values, the padded rows included
+    assert_allclose(
+        scorer.transform(windows[:60]), np.hstack([plain.transform(windows[:60]), X[:60]])
+    )
+    names = list(scorer.get_feature_names_out())
+    assert names[k:] == ["value_ch0", "value_ch1"]
+    assert names[:k] == list(plain.get_feature_names_out())

@@ -46,6 +46,7 @@ _COMMON_PARAMS = {
     "final_step": [StrOptions({"zscore", "iforest"})],
     "expected_ratio": [Interval(Real, 0, 1, closed="neither")],
     "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+    "include_values": [StrOptions({"auto"}), "boolean"],
     "random_state": ["random_state"],
     **_SCORER_PARAMS,
 }
@@ -95,8 +96,17 @@ def _preprocessing(difference):
     ]
 
 
-def _scorer(estimator, params):
-    return DTWReconstructionScorer(estimator, **{k: params[k] for k in _SCORER_PARAMS})
+def _scorer(estimator, params, values=True):
+    """The scorer step; ``values=False`` keeps a branch's value columns out."""
+    include = params["include_values"]
+    if include == "auto":
+        # a one-sided Z cut on the value columns would flag every daily peak
+        include = params["final_step"] == "iforest"
+    return DTWReconstructionScorer(
+        estimator,
+        include_values=bool(include and values),
+        **{k: params[k] for k in _SCORER_PARAMS},
+    )
 
 
 def _single(estimator_class, defaults, params):
@@ -162,6 +172,12 @@ _PARAMETERS_DOC = """
     contamination : "auto" or float in (0, 0.5], default=0.05
         ``contamination`` of the ``"iforest"`` final step: about the fraction of
         training rows it flags.
+    include_values : "auto" or bool, default="auto"
+        Whether the final step also sees each timestamp's scaled readings beside the
+        reconstruction errors (``scorer__include_values``, see
+        :class:`~ecoai_sklearn.scoring.DTWReconstructionScorer`). ``"auto"``: with the
+        ``"iforest"`` final step only (a one-sided Z cut on the readings would flag
+        every daily peak). See the Notes for the measurements.
     augmenter : object with ``fit_resample`` or None, default=None
         Sampler whose synthetic windows train only the autoencoder (e.g.
         :class:`~ecoai_sklearn.augmentation.MIFGSMAugmenter`).
@@ -259,6 +275,7 @@ def make_fft_cnngru_detector(
     final_step="iforest",
     expected_ratio=_DEFAULT_RATIO,
     contamination=_DEFAULT_CONTAMINATION,
+    include_values="auto",
     augmenter=None,
     estimator_params=None,
     random_state=None,
@@ -335,6 +352,7 @@ def make_lstmae_detector(
     final_step="iforest",
     expected_ratio=_DEFAULT_RATIO,
     contamination=_DEFAULT_CONTAMINATION,
+    include_values="auto",
     augmenter=None,
     estimator_params=None,
     random_state=None,
@@ -385,6 +403,7 @@ def make_usad_detector(
     final_step="iforest",
     expected_ratio=_DEFAULT_RATIO,
     contamination=_DEFAULT_CONTAMINATION,
+    include_values="auto",
     augmenter=None,
     estimator_params=None,
     random_state=None,
@@ -451,6 +470,7 @@ def make_multiscale_detector(
     final_step="iforest",
     expected_ratio=_DEFAULT_RATIO,
     contamination=_DEFAULT_CONTAMINATION,
+    include_values="auto",
     augmenter=None,
     random_state=None,
 ):
@@ -530,7 +550,11 @@ def make_multiscale_detector(
     else:
         estimators = [clone(estimator) for _ in windowers]
     branches = [
-        (f"scale{k}", Pipeline([("windower", windower), ("scorer", _scorer(est, params))]))
+        (
+            f"scale{k}",
+            # the readings are the same in every branch: one copy, in the first
+            Pipeline([("windower", windower), ("scorer", _scorer(est, params, k == 0))]),
+        )
         for k, (windower, est) in enumerate(zip(windowers, estimators))
     ]
     return Pipeline(

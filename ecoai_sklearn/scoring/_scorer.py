@@ -144,6 +144,14 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
     batch_size : int, default=8192
         Windows per batch when scoring: reconstruction and DTW run batch by batch, so
         memory grows with ``batch_size * w * c``, never with ``n * w * c``.
+    include_values : bool, default=False
+        Append the last step of each window (with ``grain="timestamp"``, the
+        timestamp's own readings, as scaled before windowing) to the error columns, so
+        that the detector after this step sees the level of the series as well as how
+        badly its shape is reconstructed: an autoencoder reconstructs a level shift or
+        a drift that keeps the daily shape well, an out-of-range reading is still
+        visible in the values (see the Notes of
+        :func:`~ecoai_sklearn.pipelines.make_fft_cnngru_detector`).
 
     Attributes
     ----------
@@ -244,6 +252,7 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         "metric_params": [None, dict],
         "cv": [None, Interval(Integral, 2, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "include_values": ["boolean"],
     }
 
     def __init__(
@@ -260,6 +269,7 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         metric_params=None,
         cv=None,
         batch_size=8192,
+        include_values=False,
     ):
         self.estimator = estimator
         self.metric = metric
@@ -272,6 +282,7 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         self.metric_params = metric_params
         self.cv = cv
         self.batch_size = batch_size
+        self.include_values = include_values
 
     # ------------------------------------------------------------------ fit
     @_fit_context(
@@ -328,7 +339,7 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         if self.cv is None:
             return self._features(windows, self.estimator_)
         n, w = windows.shape[0], windows.shape[1]
-        features = np.empty((n, self._n_features_out))
+        features = np.empty((n, self._n_features_out))  # errors, then values
         bounds = np.linspace(0, n, self.cv + 1).round().astype(int)
         for k, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
             if start == stop:
@@ -495,8 +506,9 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         Returns
         -------
         features : ndarray of shape (n_samples, n_features_out), float64
-            ``n_features_out`` is 1 (``channels="joint"``) or ``n_channels_``. Higher
-            means worse reconstructed.
+            ``n_features_out`` is 1 (``channels="joint"``) or ``n_channels_`` error
+            columns (higher means worse reconstructed), plus ``n_channels_`` value
+            columns with ``include_values=True``.
         """
         check_is_fitted(self)
         windows = self._validate_windows(X, reset=False)
@@ -515,8 +527,16 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
 
     def _features(self, windows, estimator, start=0, stop=None):
         """Features of the rows ``start .. stop - 1`` with a fitted ``estimator``."""
+        stop = windows.shape[0] if stop is None else stop
+        errors = self._errors(windows, estimator, start, stop)
+        if not self.include_values:
+            return errors
+        # the last step of window t is timestamp t's own (scaled) reading
+        return np.hstack([errors, windows[start:stop, -1, :]])
+
+    def _errors(self, windows, estimator, start, stop):
+        """Error columns of the rows ``start .. stop - 1``."""
         n, w = windows.shape[0], windows.shape[1]
-        stop = n if stop is None else stop
         if self.grain == "sample":
             return self._window_errors(windows[start:stop], estimator, point=False)
         j0, j1 = covering_windows(n, w, start, stop)
@@ -524,7 +544,7 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         if self.aggregation == "covering":
             errors = self._window_errors(real, estimator, point=False)
             return covering_mean(errors, n, w, start, stop)
-        accumulator = PathAccumulator(n, w, self._n_features_out, j0, j1)
+        accumulator = PathAccumulator(n, w, self._n_error_columns, j0, j1)
         for offset, costs in self._batches(real, estimator, point=True):
             accumulator.add(j0 + offset, costs)
         return accumulator.result(start, stop)
@@ -542,14 +562,18 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
             yield start, batch_errors(estimator, batch, **kwargs)
 
     def _window_errors(self, windows, estimator, *, point):
-        out = np.empty((windows.shape[0], self._n_features_out))
+        out = np.empty((windows.shape[0], self._n_error_columns))
         for start, errors in self._batches(windows, estimator, point=point):
             out[start : start + errors.shape[0]] = errors
         return out
 
     @property
-    def _n_features_out(self):
+    def _n_error_columns(self):
         return 1 if self.channels == "joint" else self.n_channels_
+
+    @property
+    def _n_features_out(self):
+        return self._n_error_columns + (self.n_channels_ if self.include_values else 0)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the error features.
@@ -563,15 +587,19 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str objects
-            ``["<metric>_error"]`` or ``["<metric>_error_ch0", ...]`` per channel.
+            ``["<metric>_error"]`` or ``["<metric>_error_ch0", ...]`` per channel, then
+            ``["value_ch0", ...]`` with ``include_values=True``.
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
+        channels = range(self.n_channels_)
         if self.channels == "joint":
-            return np.asarray([f"{self.metric}_error"], dtype=object)
-        return np.asarray(
-            [f"{self.metric}_error_ch{k}" for k in range(self.n_channels_)], dtype=object
-        )
+            names = [f"{self.metric}_error"]
+        else:
+            names = [f"{self.metric}_error_ch{k}" for k in channels]
+        if self.include_values:
+            names += [f"value_ch{k}" for k in channels]
+        return np.asarray(names, dtype=object)
 
     # ------------------------------------------------------------------ helpers
     def _validate_windows(self, X, *, reset):
