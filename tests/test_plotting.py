@@ -274,6 +274,27 @@ def test_from_estimator_show_errors():
         AnomalyDisplay.from_estimator(double, X, show_errors="yes")
 
 
+def test_from_estimator_leaves_the_readings_out_of_the_error_panels():
+    from sklearn.decomposition import PCA
+
+    from ecoai_sklearn.scoring import DTWReconstructionScorer
+
+    X = np.hstack([_series(n_days=6), _series(n_days=6, seed=1)])
+    detector = make_pipeline(
+        MinMaxScaler(),
+        FFTWindower(window_size=24),
+        DTWReconstructionScorer(PCA(n_components=2), channels="separate", include_values=True),
+        IsolationForest(random_state=0),
+    ).fit(X)
+    assert detector[:-1].transform(X).shape[1] == 2 * X.shape[1]  # errors, then readings
+    display = AnomalyDisplay.from_estimator(detector, X)
+    errors = detector[:-1].transform(X)[:, : X.shape[1]]
+    assert [ax.get_ylabel() for ax in display.ax_[1:-1]] == ["dtw_error_ch0", "dtw_error_ch1"]
+    np.testing.assert_allclose(
+        np.column_stack([line.get_ydata() for line in display.error_lines_]), errors
+    )
+
+
 def test_from_estimator_plain_detector_and_unfitted():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(50, 2))

@@ -93,6 +93,8 @@ def detector_outputs(detector, X, *, errors="auto"):
         error_matrix = np.asarray(features, dtype=np.float64)
         if error_matrix.ndim == 1:
             error_matrix = error_matrix[:, np.newaxis]
+        if error_matrix.ndim == 2:
+            error_matrix = _without_readings(detector[:-1], error_matrix)
         if error_matrix.ndim != 2 or (errors == "auto" and error_matrix.shape[1] < 2):
             error_matrix = None
         else:
@@ -106,15 +108,44 @@ def detector_outputs(detector, X, *, errors="auto"):
     )
 
 
+def _without_readings(front, features):
+    """Drop the readings a scorer appends (``include_values=True``): they are no errors."""
+    names = _output_names(front)
+    if names is None or len(names) != features.shape[1]:
+        return features
+    return features[:, [not name.startswith("value_ch") for name in names]]
+
+
+def _output_names(estimator):
+    """Column names of a fitted transformer's output, from the steps that make them.
+
+    A Pipeline's own ``get_feature_names_out`` feeds window names into the scorer,
+    which rejects them; the last step alone knows its columns.
+    """
+    if hasattr(estimator, "steps"):
+        return _output_names(estimator.steps[-1][1])
+    if hasattr(estimator, "transformer_list"):
+        names = []
+        for _, transformer in estimator.transformer_list:
+            if transformer == "drop":
+                continue
+            part = _output_names(transformer)
+            if part is None:
+                return None
+            names += part
+        return names
+    try:
+        return [str(name) for name in estimator.get_feature_names_out()]
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
 def _error_names(front, n_columns):
     """``period P`` per column when each column comes from one windower, else feature names."""
     windowers = find_windowers(front)
     if len(windowers) == n_columns:
         return [f"period {w.window_size_}" for w in windowers]
-    try:
-        names = [str(name) for name in front.get_feature_names_out()]
-    except (AttributeError, TypeError, ValueError):
-        names = []
+    names = [name for name in _output_names(front) or [] if not name.startswith("value_ch")]
     if len(names) == n_columns:
         return names
     return [f"error {i}" for i in range(n_columns)]
