@@ -87,7 +87,7 @@ def test_factories_build_the_research_pipeline(factory, autoencoder):
     params = detector.get_params()
     assert params["scorer__estimator__random_state"] == 7
     assert isinstance(detector.named_steps["detector"], IsolationForest)
-    assert params["detector__contamination"] == 0.05
+    assert params["detector__contamination"] == 0.03
     assert params["scorer__include_values"] is True  # "auto" with the iforest final step
     assert factory(final_step="zscore").get_params()["scorer__include_values"] is False
     assert factory(include_values=False).get_params()["scorer__include_values"] is False
