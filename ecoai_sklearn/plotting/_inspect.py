@@ -93,12 +93,18 @@ def detector_outputs(detector, X, *, errors="auto"):
         error_matrix = np.asarray(features, dtype=np.float64)
         if error_matrix.ndim == 1:
             error_matrix = error_matrix[:, np.newaxis]
-        if error_matrix.ndim == 2:
-            error_matrix = _without_readings(detector[:-1], error_matrix)
+        from ..scoring._scorer import VALUE_PREFIX
+
+        names = _output_names(detector[:-1])
+        if error_matrix.ndim == 2 and names is not None and len(names) == error_matrix.shape[1]:
+            # the readings a scorer appends (include_values=True) are no errors
+            is_error = [not name.startswith(VALUE_PREFIX) for name in names]
+            error_matrix = error_matrix[:, is_error]
+            names = [name for name, keep in zip(names, is_error) if keep]
         if error_matrix.ndim != 2 or (errors == "auto" and error_matrix.shape[1] < 2):
             error_matrix = None
         else:
-            error_names = _error_names(detector[:-1], error_matrix.shape[1])
+            error_names = _error_names(detector[:-1], names, error_matrix.shape[1])
     return Bunch(
         score=score.ravel(),
         threshold=threshold,
@@ -106,14 +112,6 @@ def detector_outputs(detector, X, *, errors="auto"):
         errors=error_matrix,
         error_names=error_names,
     )
-
-
-def _without_readings(front, features):
-    """Drop the readings a scorer appends (``include_values=True``): they are no errors."""
-    names = _output_names(front)
-    if names is None or len(names) != features.shape[1]:
-        return features
-    return features[:, [not name.startswith("value_ch") for name in names]]
 
 
 def _output_names(estimator):
@@ -140,12 +138,11 @@ def _output_names(estimator):
         return None
 
 
-def _error_names(front, n_columns):
-    """``period P`` per column when each column comes from one windower, else feature names."""
+def _error_names(front, names, n_columns):
+    """``period P`` per column when each column comes from one windower, else ``names``."""
     windowers = find_windowers(front)
     if len(windowers) == n_columns:
         return [f"period {w.window_size_}" for w in windowers]
-    names = [name for name in _output_names(front) or [] if not name.startswith("value_ch")]
-    if len(names) == n_columns:
+    if names is not None and len(names) == n_columns:
         return names
     return [f"error {i}" for i in range(n_columns)]

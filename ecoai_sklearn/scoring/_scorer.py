@@ -26,6 +26,9 @@ from ._aggregate import (
 _METRICS = ("dtw", "mse", "softdtw", "model")
 
 
+#: prefix of the reading columns that ``include_values=True`` appends
+VALUE_PREFIX = "value_ch"
+
 #: "auto" strides keep at least this many training windows when the series allows
 MIN_TRAIN_WINDOWS = 1000
 #: ... and at most about this many, so that training time stops growing with n
@@ -598,7 +601,7 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         else:
             names = [f"{self.metric}_error_ch{k}" for k in channels]
         if self.include_values:
-            names += [f"value_ch{k}" for k in channels]
+            names += [f"{VALUE_PREFIX}{k}" for k in channels]
         return np.asarray(names, dtype=object)
 
     # ------------------------------------------------------------------ helpers
