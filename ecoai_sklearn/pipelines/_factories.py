@@ -373,7 +373,8 @@ def make_lstmae_detector(
 
     Same steps and parameters, with :class:`~ecoai_sklearn.neural.LSTMAE` (20 epochs,
     ``lr=3e-3``, ``batch_size=32``) as the scorer's autoencoder. LSTM-AE trains at
-    about 1,000 windows/s on 2 CPU cores, CNN-GRU at about 2,400.
+    about 1,100 windows per CPU second, CNN-GRU at about 600
+    (``python benchmarks/bench_training.py --threads 2``).
 
     Parameters
     ----------
