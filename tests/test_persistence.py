@@ -6,6 +6,7 @@ import json
 import math
 import os
 import pickle
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -136,6 +137,22 @@ def test_files_are_reproducible_bytes(fitted, tmp_path):
     save(fitted["usad-zscore"], tmp_path / "a.model")
     save(fitted["usad-zscore"], tmp_path / "b.model")
     assert (tmp_path / "a.model").read_bytes() == (tmp_path / "b.model").read_bytes()
+
+
+def test_file_bytes_do_not_depend_on_the_process_string_hashes(tmp_path):
+    script = (
+        "import sys; from ecoai_sklearn.persistence import save; "
+        "save({'names': {'alpha', 'beta', 'gamma', 'delta', 'eps'}, 'n': frozenset('xyz')}, "
+        "sys.argv[1])"
+    )
+    root = Path(__file__).resolve().parents[1]
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}
+        subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / f"{seed}.model")], env=env, check=True
+        )
+    assert (tmp_path / "1.model").read_bytes() == (tmp_path / "2.model").read_bytes()
+    assert load(tmp_path / "1.model")["names"] == {"alpha", "beta", "gamma", "delta", "eps"}
 
 
 def test_warm_start_continues_from_the_saved_optimizer_state(tmp_path):

@@ -11,7 +11,11 @@ layout, the allowlist and what ``load`` refuses.
 - :func:`get_untrusted_types`: the names a file needs beyond the allowlist.
 """
 
+from . import _container
 from ._api import get_untrusted_types, load, read_metadata, save
-from ._container import FORMAT_VERSION
+
+#: The model file format version that this version of ecoai_sklearn writes and reads
+#: (the ``format_version`` of a file's ``manifest.json``; see :ref:`persistence`).
+FORMAT_VERSION = _container.FORMAT_VERSION
 
 __all__ = ["FORMAT_VERSION", "get_untrusted_types", "load", "read_metadata", "save"]

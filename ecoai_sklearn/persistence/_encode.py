@@ -38,6 +38,7 @@ order of the tree, so a ``ref`` always comes after its definition.
 
 import collections
 import functools
+import json
 import math
 import sys
 import types
@@ -65,6 +66,13 @@ def is_skorch_net(cls):
 
 def _is_function(obj):
     return isinstance(obj, _FUNCTION_TYPES) or type(obj).__name__ == "cython_function_or_method"
+
+
+def _ordered(items):
+    """Set items in a fixed order when they are plain values (string hashes vary by process)."""
+    if all(item is None or type(item) in (bool, int, float, str) for item in items):
+        return sorted(items, key=json.dumps)
+    return items
 
 
 class Encoder:
@@ -157,7 +165,7 @@ class Encoder:
         if kind is tuple:
             return {"t": "tuple", "items": self._items(obj, path)}
         if kind is frozenset:
-            return {"t": "frozenset", "items": self._items(obj, path)}
+            return {"t": "frozenset", "items": _ordered(self._items(obj, path))}
         names = {
             list: "list",
             set: "set",
@@ -177,6 +185,8 @@ class Encoder:
             node["items"] = self._pairs(obj, path)
         else:
             node["items"] = self._items(obj, path)
+            if kind is set:
+                node["items"] = _ordered(node["items"])
         return node
 
     # ------------------------------------------------------------------ numpy
