@@ -498,6 +498,14 @@ def test_missing_file_and_folder_are_os_errors(tmp_path):
          "reference to an undefined object 0"),
         (dict(tree=lambda t: {"root": {"t": "eval", "code": "1"}}), "unknown node kind 'eval'"),
         (dict(tree=lambda t: {"root": [[[[]]]]}), "unknown node kind 'list'"),
+        (dict(tree=lambda t: {"root": {"t": ["list"]}}), r"unknown node kind \['list'\]"),
+        (dict(tree=lambda t: {"root": {"t": "list", "id": 5, "items": []}}),
+         "object id 5 out of order"),
+        (dict(tree=lambda t: {"root": {"t": "dict", "id": 0, "items": [[{"t": "list", "id": 1,
+                                                                          "items": []}, 1]]}}),
+         "bad dict key: .*unhashable"),
+        (dict(tree=lambda t: {"root": {"t": "scalar", "dtype": "|O", "hex": "00"}}),
+         "object dtypes are refused"),
     ],
 )  # fmt: skip
 def test_damaged_or_foreign_containers_are_value_errors(edit, match, tmp_path):
@@ -620,6 +628,8 @@ def test_a_pickle_added_as_an_extra_member_is_refused(marker, small_net, tmp_pat
         ("function", "os:system"),
         ("function", "sklearn.base:warnings.warn"),  # a module reached through a module
         ("object", "ecoai_sklearn.persistence._container:zipfile.ZipFile"),
+        ("function", "ecoai_sklearn._cli_model:load_model"),  # unpickles
+        ("function", "ecoai_sklearn.cli:main"),
         ("object", "skorch.callbacks:Checkpoint"),
         ("object", "skorch.callbacks:LoadInitState"),
         ("function", "numpy:load"),
@@ -760,3 +770,36 @@ def test_cuda_tensors_load_on_the_cpu_with_a_warning(small_net, tmp_path):
     assert loaded.net_.device == "cpu"
     W = np.random.default_rng(1).normal(size=(5, 8))
     np.testing.assert_array_equal(loaded.score_windows(W), small_net.score_windows(W))
+
+
+def test_random_edits_of_a_tree_are_value_or_type_errors_naming_the_file(tmp_path):
+    """A small fuzz: each edit loads or raises a ValueError/TypeError about the file."""
+    import random
+
+    obj = {"forest": IsolationForest(n_estimators=2, random_state=0).fit(np.eye(4)),
+           "values": [1, 2.5, None, collections.deque([1]), np.random.RandomState(0)],
+           "nodes": (np.float32(1), np.dtype("<i4"), {"k": np.arange(3)})}  # fmt: skip
+    path = _saved(obj, tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        tree = json.loads(archive.read("tree.json"))
+    values = [None, True, -1, 2**70, 1.5, "", "object", "ref", "|O", [], {}, [1],
+              {"t": "ref", "id": 0}, {"t": "list", "id": 999, "items": []}]  # fmt: skip
+    rng = random.Random(0)
+    target = tmp_path / "edited.model"
+    for _ in range(150):
+        edited = json.loads(json.dumps(tree))
+        slots, stack = [], [edited]
+        while stack:
+            item = stack.pop()
+            keys = item.keys() if isinstance(item, dict) else range(len(item))
+            for key in keys:
+                slots.append((item, key))
+                if isinstance(item[key], dict | list):
+                    stack.append(item[key])
+        parent, key = rng.choice(slots)
+        parent[key] = rng.choice(values)
+        _rewrite(path, tree=lambda t, edited=edited: edited, out=target)
+        try:
+            load(target)
+        except (ValueError, TypeError) as exc:
+            assert str(exc).startswith(str(target)), exc

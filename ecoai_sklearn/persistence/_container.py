@@ -226,8 +226,10 @@ def _read_npy(handle, size):
             header = np.lib.format.read_array_header_2_0(handle, max_header_size=_MAX_NPY_HEADER)
         else:
             raise _NpyError(f"has an unsupported .npy version {version}.")
-    except (ValueError, SyntaxError, EOFError) as exc:
-        raise _NpyError(f"is not a valid .npy array ({exc}).") from None
+    except _NpyError:
+        raise
+    except Exception as exc:  # numpy's header parser: ValueError, SyntaxError, TokenError...
+        raise _NpyError(f"is not a valid .npy array ({type(exc).__name__}: {exc}).") from None
     shape, fortran_order, dtype = header
     if dtype.hasobject:
         raise _NpyError(

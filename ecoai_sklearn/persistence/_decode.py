@@ -17,9 +17,13 @@ import warnings
 import numpy as np
 
 from ._checks import check_reduce_args, check_reduce_state
-from ._encode import is_skorch_net, uses_reduce
+from ._encode import is_skorch_net, key_label, uses_reduce
 
 _PENDING = object()
+#: what a class's own __setstate__ may raise on a state it does not expect
+_STATE_ERRORS = (
+    TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RuntimeError
+)  # fmt: skip
 _BIT_GENERATORS = ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
 _UFUNC = re.compile(r"[a-z_][a-z0-9_]*\Z")
 _NAMED = {"object": "class", "reduce": "class", "type": "type", "function": "function"}
@@ -50,7 +54,7 @@ def scan(root):
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            kind = node.get("t")
+            kind = node.get("t") if isinstance(node.get("t"), str) else None
             if kind in _NAMED and isinstance(node.get(_name_key(kind)), str):
                 names.add((node[_name_key(kind)], _NAMED[kind]))
             if kind in ("ndarray", "tensor") and isinstance(node.get("member"), str):
@@ -82,8 +86,10 @@ class Decoder:
         """The object of ``node``; ``path`` names it in error messages."""
         if node is None or type(node) in (bool, int, str, float):
             return node
-        if not isinstance(node, dict) or node.get("t") not in self._methods:
-            kind = node.get("t") if isinstance(node, dict) else type(node).__name__
+        if not isinstance(node, dict):
+            raise self.error(path, f"unknown node kind {type(node).__name__!r}.")
+        kind = node.get("t")
+        if not isinstance(kind, str) or kind not in self._methods:
             raise self.error(path, f"unknown node kind {kind!r}.")
         return self._methods[node["t"]](node, path)
 
@@ -117,7 +123,7 @@ class Decoder:
             if not isinstance(pair, list) or len(pair) != 2:
                 raise self.error(path, "dict items must be [key, value] pairs.")
             key = self.decode(pair[0], f"{path} key")
-            pairs.append((key, self.decode(pair[1], f"{path}[{key!r}]")))
+            pairs.append((key, self.decode(pair[1], f"{path}[{key_label(key)}]")))
         return pairs
 
     def _fill_mapping(self, mapping, node, path):
@@ -198,7 +204,7 @@ class Decoder:
 
     def _n_deque(self, node, path):
         maxlen = node.get("maxlen")
-        if maxlen is not None and (type(maxlen) is not int or maxlen < 0):
+        if maxlen is not None and (type(maxlen) is not int or not 0 <= maxlen < 2**62):
             raise self.error(path, "bad deque maxlen.")
         out = collections.deque(maxlen=maxlen)
         self._register(node, out, path)
@@ -285,7 +291,7 @@ class Decoder:
         out = np.random.RandomState()
         try:
             out.set_state(state)
-        except (TypeError, ValueError, KeyError) as exc:
+        except _STATE_ERRORS as exc:
             raise self.error(path, f"bad RandomState state: {exc}") from None
         self._objects[slot] = out
         return out
@@ -298,7 +304,7 @@ class Decoder:
         bit_generator = getattr(np.random, name)()
         try:
             bit_generator.state = self.decode(node.get("state"), f"{path}.state")
-        except (TypeError, ValueError, KeyError) as exc:
+        except _STATE_ERRORS as exc:
             raise self.error(path, f"bad {name} state: {exc}") from None
         out = self._objects[slot] = np.random.Generator(bit_generator)
         return out
@@ -350,7 +356,7 @@ class Decoder:
         dtype = self._n_torch_dtype({"name": node.get("dtype")}, path)
         try:
             tensor = torch.from_numpy(array)
-        except (TypeError, ValueError, RuntimeError) as exc:
+        except _STATE_ERRORS as exc:
             raise self.error(path, f"bad tensor data: {exc}") from None
         if tensor.dtype != dtype:
             raise self.error(path, f"tensor data of dtype {tensor.dtype}, not {dtype}.")
@@ -377,7 +383,7 @@ class Decoder:
         out = torch.Generator(device=device)
         try:
             out.set_state(torch.from_numpy(np.ascontiguousarray(state, dtype=np.uint8)))
-        except (TypeError, ValueError, RuntimeError) as exc:
+        except _STATE_ERRORS as exc:
             raise self.error(path, f"bad torch generator state: {exc}") from None
         self._objects[slot] = out
         return out
@@ -439,7 +445,7 @@ class Decoder:
                 obj.__dict__.update(state)
             else:
                 raise TypeError("its state is not a dict")
-        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        except _STATE_ERRORS as exc:
             raise self.error(path, f"cannot restore {type(obj).__qualname__}: {exc}") from None
 
     def _n_reduce(self, node, path):

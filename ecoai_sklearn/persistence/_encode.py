@@ -68,6 +68,14 @@ def _is_function(obj):
     return isinstance(obj, _FUNCTION_TYPES) or type(obj).__name__ == "cython_function_or_method"
 
 
+def key_label(key):
+    """A short label of a dict key for error paths (tensors as keys are not printed)."""
+    if key is None or type(key) in (bool, int, float, str):
+        text = repr(key)
+        return text if len(text) <= 60 else text[:57] + "..."
+    return f"<{type(key).__name__}>"
+
+
 def _ordered(items):
     """Set items in a fixed order when they are plain values (string hashes vary by process)."""
     if all(item is None or type(item) in (bool, int, float, str) for item in items):
@@ -150,7 +158,7 @@ class Encoder:
 
     def _pairs(self, mapping, path):
         return [
-            [self.encode(key, f"{path} key"), self.encode(value, f"{path}[{key!r}]")]
+            [self.encode(key, f"{path} key"), self.encode(value, f"{path}[{key_label(key)}]")]
             for key, value in mapping.items()
         ]
 

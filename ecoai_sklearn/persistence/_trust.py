@@ -23,8 +23,9 @@ _IMPORTABLE = (
     "torch.optim",
     "torch.utils.data.dataloader",
 )
-#: parts of the package that hold no model state: never rebuilt from a file
-_EXCLUDED = ("ecoai_sklearn.cli", "ecoai_sklearn._cli", "ecoai_sklearn.persistence")
+#: parts of the package that hold no model state: never rebuilt from a file (the
+#: command line, ``cli`` or the older ``_cli_*`` modules, and this package)
+_EXCLUDED = ("ecoai_sklearn.cli", "ecoai_sklearn.persistence")
 
 #: builtin types a file may refer to as values (e.g. ``dtype=float``), never build
 _BUILTIN_TYPES = frozenset(
@@ -100,6 +101,12 @@ def _in_modules(module, prefixes):
     return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
+def _importable(module):
+    """Whether a file may make us import ``module`` (before any user trust)."""
+    excluded = _in_modules(module, _EXCLUDED) or module.startswith("ecoai_sklearn._cli")
+    return _in_modules(module, _IMPORTABLE) and not excluded
+
+
 def _import_attribute(module, qualname):
     """``module.qualname``: nested names may only traverse classes, never modules."""
     if not _NAME.match(module) or not _NAME.match(qualname):
@@ -145,9 +152,7 @@ class Trust:
             return self._cache[key]
         module, _, qualname = name.partition(":")
         user = display(name) in self._names
-        if not user and not (
-            _in_modules(module, _IMPORTABLE) and not _in_modules(module, _EXCLUDED)
-        ):
+        if not user and not _importable(module):
             raise ValueError(_refusal(name, kind))
         try:
             obj = _import_attribute(module, qualname)
