@@ -415,7 +415,10 @@ class Decoder:
         cls = self._resolve(node, "class", path)
         if uses_reduce(cls):
             raise self.error(path, f"{cls.__qualname__} must be stored as a 'reduce' node.")
-        obj = cls.__new__(cls)
+        try:
+            obj = cls.__new__(cls)
+        except TypeError as exc:
+            raise self.error(path, f"cannot build {cls.__qualname__}: {exc}") from None
         self._register(node, obj, path)
         if "items" in node:
             if isinstance(obj, list):
