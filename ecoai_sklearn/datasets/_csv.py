@@ -6,7 +6,8 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions, validate_params
+
+from ..utils import StrOptions, validate_params
 
 COLUMNS = ("timestamp", "value", "label", "series_id")
 _MISSING = {"", "nan", "NaN", "NAN", "NA", "N/A", "null", "NULL", "None"}

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.utils._param_validation import StrOptions, validate_params
 
+from ..utils import StrOptions, validate_params
 from ._csv import _pack
 
 RemoteFile = namedtuple("RemoteFile", ["filename", "url", "sha256"])

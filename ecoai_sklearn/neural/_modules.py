@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from .._validation import check_positive_int
+from ..utils import check_positive_int
 
 __all__ = ["CNNGRUModule", "LSTMAEModule", "USADModule", "reset_parameters"]
 

@@ -8,11 +8,11 @@ from sklearn.ensemble import IsolationForest
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
 from ..preprocessing import Differencer, SeriesKNNImputer
 from ..scoring import DTWReconstructionScorer
 from ..thresholding import WeightedZScoreThresholder
+from ..utils import HasMethods, Interval, StrOptions, validate_params
 from ..windowing import FFTWindower
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._validation import check_series
+from ..utils import check_series
 from ..windowing._periods import _combined_magnitude, _standardized_channels
 from ._inspect import windower_inputs
 from ._utils import make_axes

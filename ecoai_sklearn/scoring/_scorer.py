@@ -5,16 +5,20 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_consistent_length,
-    check_is_fitted,
-)
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import validate_windows
-from ..metrics._labels import check_y_true
+from ..utils import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+    check_anomaly_labels,
+    error_feature_names,
+    validate_windows,
+    value_feature_names,
+)
 from ._aggregate import (
     POINT_METRICS,
     PathAccumulator,
@@ -24,10 +28,6 @@ from ._aggregate import (
 )
 
 _METRICS = ("dtw", "mse", "softdtw", "model")
-
-
-#: prefix of the reading columns that ``include_values=True`` appends
-VALUE_PREFIX = "value_ch"
 
 #: "auto" strides keep at least this many training windows when the series allows
 MIN_TRAIN_WINDOWS = 1000
@@ -479,14 +479,7 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         """Per-window anomaly flags from ``y`` (None when not needed or not given)."""
         if y is None or (self.fit_on == "all" and self.augmenter is None):
             return None
-        check_consistent_length(np.empty(n), y)
-        try:
-            anomalous = check_y_true(y, name="y")
-        except (TypeError, ValueError):
-            if self.fit_on == "normal":
-                raise
-            return None  # not anomaly labels: the augmenter gets none
-        return self._window_labels(anomalous, n, w)
+        return self._window_labels(check_anomaly_labels(y, n_samples=n), n, w)
 
     def _window_labels(self, anomalous, n, w):
         """True for each window (row) that covers a row labelled 1."""
@@ -595,13 +588,9 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
-        channels = range(self.n_channels_)
-        if self.channels == "joint":
-            names = [f"{self.metric}_error"]
-        else:
-            names = [f"{self.metric}_error_ch{k}" for k in channels]
+        names = error_feature_names(self.metric, self.n_channels_, joint=self.channels == "joint")
         if self.include_values:
-            names += [f"{VALUE_PREFIX}{k}" for k in channels]
+            names += value_feature_names(self.n_channels_)
         return np.asarray(names, dtype=object)
 
     # ------------------------------------------------------------------ helpers

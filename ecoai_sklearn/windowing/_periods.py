@@ -15,9 +15,8 @@ from numbers import Integral
 
 import numpy as np
 from scipy import signal
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._validation import check_series
+from ..utils import Interval, StrOptions, check_series, validate_params
 
 # Harmonic orders 2..4 of a candidate feed its score (a daily cycle's 12-, 8- and 6-hour
 # components), with weight 1/h: a spurious peak at twice a true period must be at least
