@@ -53,7 +53,7 @@ def is_value_feature(name):
     return str(name).startswith(VALUE_PREFIX)
 
 
-def anomaly_outputs(detector, X):
+def anomaly_outputs(detector, X, *, name=None):
     """Anomaly score, threshold and predicted anomalies of a fitted outlier detector.
 
     The rule of the whole package: the score is ``-decision_function(X)`` (higher = more
@@ -68,6 +68,8 @@ def anomaly_outputs(detector, X):
         Has ``decision_function``, or ``score_samples`` and ``predict``.
     X : array-like
         What the detector takes.
+    name : str, default=None
+        How an error names the estimator; default: its class name.
 
     Returns
     -------
@@ -91,7 +93,7 @@ def anomaly_outputs(detector, X):
     else:
         raise TypeError(
             "estimator must be a fitted outlier detector with decision_function or "
-            f"score_samples; got {type(detector).__name__}."
+            f"score_samples; got {name or type(detector).__name__}."
         )
     return Bunch(score=score, threshold=threshold, y_pred=y_pred)
 
