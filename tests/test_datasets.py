@@ -280,9 +280,15 @@ def test_load_series_csv_frame_and_selection(tmp_path):
         ("timestamp,value,series_id\n2024-01-01,1,a\n", r"lacks the column\(s\) \['label'\]"),
         (CSV.replace("-2.25", "abc"), r"line 6: column 'value' must be a number.*'abc'"),
         (CSV.replace("-2.25", "inf"), r"line 6: column 'value' must be a finite number"),
-        (CSV.replace("11.0,1", "11.0,2"), r"line 5: column 'label' must be 0 or 1 \(1 = anomaly\), got '2'"),
+        (
+            CSV.replace("11.0,1", "11.0,2"),
+            r"line 5: column 'label' must be 0 or 1 \(1 = anomaly\), got '2'",
+        ),
         (CSV.replace("11.0,1", "11.0,"), r"line 5: column 'label' must be 0 or 1"),
-        (CSV.replace("2024-01-01 00:15:00", "yesterday"), r"line 4: column 'timestamp' must be an ISO 8601 timestamp"),
+        (
+            CSV.replace("2024-01-01 00:15:00", "yesterday"),
+            r"line 4: column 'timestamp' must be an ISO 8601 timestamp",
+        ),
         (CSV.replace("11.0,1,b", "11.0,1,"), r"line 5: column 'series_id' must be a name"),
     ],
 )

@@ -1,6 +1,5 @@
 """Loader for the shared labelled CSV format ``timestamp,value,label,series_id``."""
 
-import os
 import warnings
 
 import numpy as np
