@@ -51,6 +51,10 @@ def as_1d(values, name, *, what="numeric values"):
         raise TypeError(f"{name} must be a 1D array-like of {what}, got {type(values).__name__}.")
     reject_text(values, name, what=f"1D array of {what}")
     array = np.asarray(values)
+    if array.dtype.kind == "c" or (
+        array.dtype.kind == "O" and any(isinstance(v, complex) for v in array.ravel())
+    ):
+        raise TypeError(f"{name} must hold real numbers ({what}), got complex numbers.")
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1:

@@ -9,12 +9,10 @@
   (the autoencoders);
 - :func:`check_windows`: the same for a plain function, returned as ``(n, w, c)``;
 - :func:`check_positive_int`: an integer parameter with a lower bound;
-- :func:`reject_text`: the TypeError on text and complex numbers, for validators of
-  other shapes.
+- :func:`reject_text`: the TypeError on text, for validators of other shapes.
 
-The checks share their messages: non-numeric input (text, even numeric text such as
-``"1.5"``, and complex numbers) is a ``TypeError`` naming the argument, raised by
-:func:`reject_text` before any conversion; NaN and inf (series, and windows given to
+The checks share their messages: text (even numeric text such as ``"1.5"``) is a
+``TypeError`` naming the argument, raised by :func:`reject_text` before any conversion; NaN and inf (series, and windows given to
 estimators) are ``ValueError`` naming the argument and the estimator (NaN with a pointer to
 :class:`~ecoai_sklearn.preprocessing.SeriesKNNImputer`), instead of scikit-learn's generic
 advice for supervised learners.
@@ -243,13 +241,13 @@ def check_positive_int(value, name, *, minimum=1):
 
 
 def reject_text(X, name, *, what=SERIES):
-    """Raise a TypeError unless ``X`` holds numbers only, before any conversion.
+    """Raise a TypeError for text given as ``name``, before any conversion.
 
-    Rejected: a string, an array (or DataFrame column) of strings, bytes or complex
-    numbers, and an object array holding any of them. Checked before conversion because
-    numpy would otherwise parse an array of ``"1.5"`` as 1.5, and scikit-learn reports
-    unconvertible values as a ValueError. Ragged nested lists are left to the converter,
-    which raises its own ValueError.
+    Rejected: a string, an array (or DataFrame column) of strings or bytes, and an
+    object array holding any. Checked before conversion because numpy would otherwise
+    parse an array of ``"1.5"`` as 1.5, and scikit-learn reports unconvertible text as a
+    ValueError. Other non-numeric content (complex numbers, arbitrary objects, ragged
+    lists) is left to the converter, whose errors scikit-learn's common checks expect.
 
     Parameters
     ----------
@@ -263,7 +261,7 @@ def reject_text(X, name, *, what=SERIES):
     Raises
     ------
     TypeError
-        If ``X`` holds anything but numbers (bool and NaN count as numbers).
+        If ``X`` is or holds text.
     """
     if isinstance(X, str | bytes):
         raise TypeError(f"{name} must be a numeric {what}, got a string.")
@@ -278,10 +276,12 @@ def reject_text(X, name, *, what=SERIES):
         kind = getattr(dtype, "kind", None)
         if kind in ("U", "S", "V"):
             raise TypeError(f"{name} must be a numeric {what}, got an array of dtype {dtype}.")
-        if kind == "c":
-            raise TypeError(f"{name} must be a numeric {what}, got complex numbers.")
         if kind == "O":
-            _reject_objects(np.asarray(column, dtype=object), name, what)
+            for value in np.asarray(column, dtype=object).ravel():
+                if isinstance(value, str | bytes):
+                    raise TypeError(
+                        f"{name} must be a numeric {what}, got text such as {value!r}."
+                    )
 
 
 def _columns(X):
@@ -289,18 +289,6 @@ def _columns(X):
     if hasattr(X, "dtypes") and hasattr(X, "columns") and not hasattr(X, "dtype"):
         return [X.iloc[:, j] for j in range(X.shape[1])]
     return [X]
-
-
-def _reject_objects(values, name, what):
-    for value in values.ravel():
-        if isinstance(value, str | bytes):
-            raise TypeError(f"{name} must be a numeric {what}, got text such as {value!r}.")
-        if isinstance(value, complex | np.complexfloating):
-            raise TypeError(f"{name} must be a numeric {what}, got complex numbers.")
-        if value is not None and not isinstance(value, numbers.Real | np.bool_):
-            raise TypeError(
-                f"{name} must be a numeric {what}, got a value of type {type(value).__name__}."
-            )
 
 
 def _check_finite(X, name, owner, ensure_all_finite, *, what):
