@@ -80,7 +80,7 @@ class MIFGSMAugmenter(BaseEstimator):
     eps : float, default=0.05
         L-infinity budget: no value of a copy moves further than ``eps`` from its row.
         In the units of X, so scale the data first (e.g. ``MinMaxScaler``); see the
-        Notes for the values measured safe.
+        Notes for the values found safe.
     step : float, default=None
         Step size (alpha) of each iteration; None means ``eps / n_iter`` (the paper's
         choice, which can reach the budget in exactly ``n_iter`` steps).
@@ -146,18 +146,11 @@ class MIFGSMAugmenter(BaseEstimator):
     them. ``label=1`` copies are meant for steps that use labels, such as choosing a
     threshold; an autoencoder trained on them learns to reconstruct them.
 
-    Measured with ``benchmarks/bench_mifgsm.py`` (3 years of generated chemical-plant
-    daily profiles, min-max scaled on the training days, about 5 % anomalous days,
-    CNN-GRU autoencoder, last year tested, 3 seeds): as adversarial training
-    (``label=0``, robust z threshold on validation errors) ``eps=0.05`` gave test F1
-    0.86-0.97 against 0.41-0.59 for the control trained on exact copies (same number
-    of rows) and 0.17-0.34 without copies; ``eps=0.01`` gave 0.30-0.90 and
-    ``eps >= 0.1`` 0.18-0.67; the ROC AUC was no better than the control's at any
-    ``eps``. As synthetic anomalies
-    (``label=1``) choosing the threshold, no ``eps`` beat the threshold chosen on the
-    real validation labels alone (equal for ``eps >= 0.05``, worse for ``0.01``).
-    Treat ``eps`` around 0.05 of the data range as safe and 0.25-0.5 (the research's
-    range) as harmful on such data.
+    Choosing ``eps``, on data scaled to [0, 1]: as adversarial training (``label=0``),
+    about 0.05 of the data range helped, and the research's 0.25-0.5 hurt; as
+    synthetic anomalies (``label=1``) choosing a threshold, no ``eps`` beat the
+    threshold chosen on real validation labels alone. The measurements
+    (``benchmarks/bench_mifgsm.py``) are in ``benchmarks/RESULTS.md``, section 4.
 
     References
     ----------

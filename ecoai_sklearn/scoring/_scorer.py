@@ -97,7 +97,7 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         ``distance ** 2 / (w * c)``), robust to small time shifts; ``"mse"`` the
         squared differences step by step; ``"softdtw"`` tslearn's soft-DTW divergence
         (:class:`tslearn.metrics.SoftDTWLossPyTorch` with ``normalize=True``) divided by
-        ``w * c``, about 100 times slower than ``"dtw"``; ``"model"`` the estimator's
+        ``w * c``, much slower than ``"dtw"``; ``"model"`` the estimator's
         own ``score_windows`` (for :class:`~ecoai_sklearn.neural.USAD`, its
         ``alpha``/``beta`` score).
     aggregation : {"path", "covering"}, default="path"
@@ -211,17 +211,15 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
     after this step, come from an autoencoder that saw those windows or their
     overlapping neighbours. With ``cv``, they come from autoencoders that did not
     (cross fitting, as in scikit-learn's :class:`~sklearn.preprocessing.TargetEncoder`;
-    then ``fit(X).transform(X)`` differs from ``fit_transform(X)``). On
-    :func:`~ecoai_sklearn.datasets.make_industrial_load` (8 weeks to train, 4 weeks
-    after them to test) the cross-fitted errors of normal training rows were as low
-    as the in-sample ones (median 0.00093 against 0.00089), whereas the same
-    autoencoders erred 1.5 to 2 times more on the later 4 weeks: what a threshold
-    must allow for is the change of the series over time, not the autoencoder's
-    memory of its training windows. Hence ``cv=None`` by default; cross fitting is
-    there for autoencoders large enough to memorise their training windows.
-    Autoencoders trained on fewer optimizer steps err much more (loss 0.018 against
-    0.002 for half as many windows), so the fold models get as many training
-    windows as ``estimator_``.
+    then ``fit(X).transform(X)`` differs from ``fit_transform(X)``). With the
+    factories' autoencoders on generated load the cross-fitted errors of normal
+    training rows were as low as the in-sample ones, whereas the errors on later weeks
+    were higher (``benchmarks/RESULTS.md``, section 6): what a threshold must allow
+    for is the change of the series over time, not the autoencoder's memory of its
+    training windows. Hence ``cv=None`` by default; cross fitting is there for
+    autoencoders large enough to memorise their training windows. An autoencoder
+    trained on fewer optimizer steps errs much more, so the fold models get as many
+    training windows as ``estimator_``.
 
     Examples
     --------
