@@ -158,16 +158,21 @@ def build_parser():
     return parser
 
 
+def _subcommand(commands, name, **texts):
+    """A subparser whose description and epilog keep their line breaks."""
+    return commands.add_parser(name, formatter_class=argparse.RawDescriptionHelpFormatter, **texts)
+
+
 def _add_demo_parser(commands):
     """The ``demo`` subcommand."""
-    demo = commands.add_parser(
+    demo = _subcommand(
+        commands,
         "demo",
         help="run the default detector on built-in synthetic data and report",
         description="Fit a detector on the first two weeks of synthetic 15-minute industrial "
         "load (4 usage categories, labelled anomalies), detect anomalies in the week after, "
         "which it never saw, and report what was found, precision/recall/F1 and the time "
         "taken. Writes a plot when matplotlib is installed.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument(
         "--detector", default=DEFAULT_DETECTOR, choices=list(DETECTORS), help="detector"
@@ -204,13 +209,13 @@ def _add_demo_parser(commands):
 
 def _add_fit_parser(commands):
     """The ``fit`` subcommand."""
-    fit = commands.add_parser(
+    fit = _subcommand(
+        commands,
         "fit",
         help="fit a detector on a CSV file and save it",
         description="Fit a detector on the series of DATA and save it to MODEL. Fitting is "
         "unsupervised unless --use-labels is given.",
         epilog=_FIT_EPILOG.format(detectors=describe_detectors()),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fit.add_argument("data", metavar="DATA.csv", help="training series")
     fit.add_argument("--out", metavar="MODEL", required=True, help="model file to write")
@@ -247,12 +252,12 @@ def _add_fit_parser(commands):
 
 def _add_predict_parser(commands):
     """The ``predict`` subcommand."""
-    predict = commands.add_parser(
+    predict = _subcommand(
+        commands,
         "predict",
         help="score every row of a CSV file with a saved model",
         description="Score every row of DATA with the detector saved in MODEL.",
         epilog=_PREDICT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     predict.add_argument("model", metavar="MODEL", help="model file written by 'fit'")
     predict.add_argument("data", metavar="DATA.csv", help="series to score")
@@ -266,13 +271,13 @@ def _add_predict_parser(commands):
 
 def _add_evaluate_parser(commands):
     """The ``evaluate`` subcommand."""
-    evaluate = commands.add_parser(
+    evaluate = _subcommand(
+        commands,
         "evaluate",
         help="compare a saved model's detections with a label column",
         description="Score DATA with the detector saved in MODEL and compare the "
         "detections with the file's 0/1 label column: point-wise and event-wise "
         "precision, recall and F1, and threshold-free ROC AUC and average precision.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     evaluate.add_argument("model", metavar="MODEL", help="model file written by 'fit'")
     evaluate.add_argument("data", metavar="DATA.csv", help="labelled series")

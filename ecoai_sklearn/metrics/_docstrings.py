@@ -86,8 +86,14 @@ n_thresholds : int or None, default=250
     Number of thresholds, as the reference's ``thre``. None uses every sorted
     position (every score), the exact curve."""
 
+_VUS_REFERENCES = """\
+J. Paparrizos, P. Boniol, T. Palpanas, R. S. Tsay, A. Elmore, M. J. Franklin,
+"Volume Under the Surface: A New Accuracy Evaluation Measure for Time-Series
+Anomaly Detection", PVLDB 15(11), 2022."""
+
 #: Decorator filling ``%(labels)s``, ``%(zero_division)s``, ``%(scores)s``,
-#: ``%(event_definition)s``, ``%(event_references)s`` and ``%(vus)s``.
+#: ``%(event_definition)s``, ``%(event_references)s``, ``%(vus)s`` and
+#: ``%(vus_references)s``.
 document = Substitution(
     labels=_LABELS,
     zero_division=_ZERO_DIVISION,
@@ -95,4 +101,5 @@ document = Substitution(
     event_definition=_EVENT_DEFINITION,
     event_references=_EVENT_REFERENCES,
     vus=_VUS,
+    vus_references=_VUS_REFERENCES,
 )

@@ -139,9 +139,7 @@ def vus_pr_score(y_true, y_score, *, sliding_window=100, n_thresholds=250):
 
     References
     ----------
-    J. Paparrizos, P. Boniol, T. Palpanas, R. S. Tsay, A. Elmore, M. J. Franklin,
-    "Volume Under the Surface: A New Accuracy Evaluation Measure for Time-Series
-    Anomaly Detection", PVLDB 15(11), 2022.
+    %(vus_references)s
 
     Examples
     --------
@@ -177,9 +175,7 @@ def vus_roc_score(y_true, y_score, *, sliding_window=100, n_thresholds=250):
 
     References
     ----------
-    J. Paparrizos, P. Boniol, T. Palpanas, R. S. Tsay, A. Elmore, M. J. Franklin,
-    "Volume Under the Surface: A New Accuracy Evaluation Measure for Time-Series
-    Anomaly Detection", PVLDB 15(11), 2022.
+    %(vus_references)s
 
     Examples
     --------

@@ -36,62 +36,74 @@ __all__ = [
 ]
 
 
-def _single_scale(
-    estimator_class,
-    defaults,
-    *,
-    window_size,
-    difference,
-    scorer_params,
-    final_step,
-    expected_ratio,
-    contamination,
-    include_values,
-    estimator_params,
-    random_state,
-):
-    """The single-scale Pipeline around an autoencoder of ``estimator_class``."""
-    ae_seed, final_seed = seeds(random_state, 2)
-    estimator = estimator_class(**{**defaults, "random_state": ae_seed, **(estimator_params or {})})
-    windower = FFTWindower(window_size=window_size, min_period=MIN_AUTO_WINDOW)
-    scorer = scorer_step(
-        estimator, scorer_params, include_values=include_values, final_step=final_step
-    )
-    detector = final_step_for(
-        final_step,
-        expected_ratio=expected_ratio,
-        contamination=contamination,
-        random_state=final_seed,
-    )
-    return Pipeline(
-        [
-            *preprocessing_steps(difference),
-            ("windower", windower),
-            ("scorer", scorer),
-            ("detector", detector),
-        ]
+def _single_scale_factory(name, autoencoder, defaults, docstring):
+    """A public factory of the single-scale Pipeline around one autoencoder.
+
+    The single-scale factories differ only in the autoencoder (a class name of
+    :mod:`ecoai_sklearn.neural`) and its training defaults: one signature, one body and
+    one set of constraints serve all of them; each keeps its own name and docstring.
+    """
+
+    def factory(
+        *,
+        window_size="auto",
+        difference=False,
+        metric="dtw",
+        aggregation="path",
+        channels="joint",
+        train_stride="auto",
+        fit_on="normal",
+        final_step="iforest",
+        expected_ratio=DEFAULT_RATIO,
+        contamination=DEFAULT_CONTAMINATION,
+        include_values="auto",
+        augmenter=None,
+        estimator_params=None,
+        random_state=None,
+    ):
+        ae_seed, final_seed = seeds(random_state, 2)
+        settings = {**defaults, "random_state": ae_seed, **(estimator_params or {})}
+        scorer_params = {
+            "metric": metric,
+            "aggregation": aggregation,
+            "channels": channels,
+            "train_stride": train_stride,
+            "fit_on": fit_on,
+            "augmenter": augmenter,
+        }
+        scorer = scorer_step(
+            neural(autoencoder)(**settings),
+            scorer_params,
+            include_values=include_values,
+            final_step=final_step,
+        )
+        detector = final_step_for(
+            final_step,
+            expected_ratio=expected_ratio,
+            contamination=contamination,
+            random_state=final_seed,
+        )
+        windower = FFTWindower(window_size=window_size, min_period=MIN_AUTO_WINDOW)
+        return Pipeline(
+            [
+                *preprocessing_steps(difference),
+                ("windower", windower),
+                ("scorer", scorer),
+                ("detector", detector),
+            ]
+        )
+
+    factory.__name__ = factory.__qualname__ = name
+    factory.__doc__ = docstring
+    return validate_params(SINGLE_CONSTRAINTS, prefer_skip_nested_validation=True)(
+        document(factory)
     )
 
 
-@validate_params(SINGLE_CONSTRAINTS, prefer_skip_nested_validation=True)
-@document
-def make_fft_cnngru_detector(
-    *,
-    window_size="auto",
-    difference=False,
-    metric="dtw",
-    aggregation="path",
-    channels="joint",
-    train_stride="auto",
-    fit_on="normal",
-    final_step="iforest",
-    expected_ratio=DEFAULT_RATIO,
-    contamination=DEFAULT_CONTAMINATION,
-    include_values="auto",
-    augmenter=None,
-    estimator_params=None,
-    random_state=None,
-):
+make_fft_cnngru_detector = _single_scale_factory(
+    "make_fft_cnngru_detector",
+    "CNNGRUAE",
+    CNNGRU_DEFAULTS,
     """The research detector: FFT-sized windows, CNN-GRU autoencoder, DTW errors.
 
     Builds the :class:`~sklearn.pipeline.Pipeline`::
@@ -110,17 +122,7 @@ def make_fft_cnngru_detector(
     :class:`~sklearn.model_selection.GridSearchCV`, e.g. ``windower__window_size``,
     ``scorer__metric``, ``scorer__estimator__lr``, ``detector__contamination``.
 
-    Parameters
-    ----------
-    %(window_size)s
-    %(parameters)s
-    %(estimator_params)s
-    %(random_state)s
-
-    Returns
-    -------
-    detector : Pipeline
-        Unfitted detector.
+    %(single_scale_parameters)s
 
     See Also
     --------
@@ -146,48 +148,14 @@ def make_fft_cnngru_detector(
     ((384,), True)
     >>> detector.named_steps["windower"].window_size_
     96
-    """
-    return _single_scale(
-        neural("CNNGRUAE"),
-        CNNGRU_DEFAULTS,
-        window_size=window_size,
-        difference=difference,
-        scorer_params={
-            "metric": metric,
-            "aggregation": aggregation,
-            "channels": channels,
-            "train_stride": train_stride,
-            "fit_on": fit_on,
-            "augmenter": augmenter,
-        },
-        final_step=final_step,
-        expected_ratio=expected_ratio,
-        contamination=contamination,
-        include_values=include_values,
-        estimator_params=estimator_params,
-        random_state=random_state,
-    )
+    """,
+)
 
 
-@validate_params(SINGLE_CONSTRAINTS, prefer_skip_nested_validation=True)
-@document
-def make_lstmae_detector(
-    *,
-    window_size="auto",
-    difference=False,
-    metric="dtw",
-    aggregation="path",
-    channels="joint",
-    train_stride="auto",
-    fit_on="normal",
-    final_step="iforest",
-    expected_ratio=DEFAULT_RATIO,
-    contamination=DEFAULT_CONTAMINATION,
-    include_values="auto",
-    augmenter=None,
-    estimator_params=None,
-    random_state=None,
-):
+make_lstmae_detector = _single_scale_factory(
+    "make_lstmae_detector",
+    "LSTMAE",
+    LSTMAE_DEFAULTS,
     """Detector with an LSTM autoencoder: the pipeline of :func:`make_fft_cnngru_detector`.
 
     Same steps and parameters, with :class:`~ecoai_sklearn.neural.LSTMAE` (20 epochs,
@@ -195,17 +163,7 @@ def make_lstmae_detector(
     per window than CNN-GRU (``benchmarks/RESULTS.md``, section 5, autoencoder
     training).
 
-    Parameters
-    ----------
-    %(window_size)s
-    %(parameters)s
-    %(estimator_params)s
-    %(random_state)s
-
-    Returns
-    -------
-    detector : Pipeline
-        Unfitted detector.
+    %(single_scale_parameters)s
 
     See Also
     --------
@@ -217,48 +175,14 @@ def make_lstmae_detector(
     >>> detector = make_lstmae_detector(random_state=0)
     >>> type(detector.named_steps["scorer"].estimator).__name__
     'LSTMAE'
-    """
-    return _single_scale(
-        neural("LSTMAE"),
-        LSTMAE_DEFAULTS,
-        window_size=window_size,
-        difference=difference,
-        scorer_params={
-            "metric": metric,
-            "aggregation": aggregation,
-            "channels": channels,
-            "train_stride": train_stride,
-            "fit_on": fit_on,
-            "augmenter": augmenter,
-        },
-        final_step=final_step,
-        expected_ratio=expected_ratio,
-        contamination=contamination,
-        include_values=include_values,
-        estimator_params=estimator_params,
-        random_state=random_state,
-    )
+    """,
+)
 
 
-@validate_params(SINGLE_CONSTRAINTS, prefer_skip_nested_validation=True)
-@document
-def make_usad_detector(
-    *,
-    window_size="auto",
-    difference=False,
-    metric="dtw",
-    aggregation="path",
-    channels="joint",
-    train_stride="auto",
-    fit_on="normal",
-    final_step="iforest",
-    expected_ratio=DEFAULT_RATIO,
-    contamination=DEFAULT_CONTAMINATION,
-    include_values="auto",
-    augmenter=None,
-    estimator_params=None,
-    random_state=None,
-):
+make_usad_detector = _single_scale_factory(
+    "make_usad_detector",
+    "USAD",
+    USAD_DEFAULTS,
     """Detector with USAD: the pipeline of :func:`make_fft_cnngru_detector`.
 
     Same steps and parameters, with :class:`~ecoai_sklearn.neural.USAD` (its own
@@ -269,17 +193,7 @@ def make_usad_detector(
     and ``beta`` set through ``estimator_params`` or ``scorer__estimator__alpha``.
     USAD's decoders end with a sigmoid, which the MinMaxScaler's [0, 1] range suits.
 
-    Parameters
-    ----------
-    %(window_size)s
-    %(parameters)s
-    %(estimator_params)s
-    %(random_state)s
-
-    Returns
-    -------
-    detector : Pipeline
-        Unfitted detector.
+    %(single_scale_parameters)s
 
     See Also
     --------
@@ -293,27 +207,8 @@ def make_usad_detector(
     ... )
     >>> detector.get_params()["scorer__estimator__beta"]
     0.5
-    """
-    return _single_scale(
-        neural("USAD"),
-        USAD_DEFAULTS,
-        window_size=window_size,
-        difference=difference,
-        scorer_params={
-            "metric": metric,
-            "aggregation": aggregation,
-            "channels": channels,
-            "train_stride": train_stride,
-            "fit_on": fit_on,
-            "augmenter": augmenter,
-        },
-        final_step=final_step,
-        expected_ratio=expected_ratio,
-        contamination=contamination,
-        include_values=include_values,
-        estimator_params=estimator_params,
-        random_state=random_state,
-    )
+    """,
+)
 
 
 @validate_params(

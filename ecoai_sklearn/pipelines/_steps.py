@@ -2,9 +2,9 @@
 
 A new factory builds its Pipeline from these steps, declares its parameters with
 :data:`COMMON_CONSTRAINTS` (plus its own) and fills its docstring with :data:`document`
-(placeholders ``%(parameters)s``, ``%(window_size)s``, ``%(estimator_params)s``,
-``%(random_state)s``, ``%(notes)s``), so that a parameter reads and validates the same
-in every factory.
+(placeholders ``%(single_scale_parameters)s``, ``%(parameters)s``, ``%(window_size)s``,
+``%(estimator_params)s``, ``%(random_state)s``, ``%(notes)s``), so that a parameter reads
+and validates the same in every factory.
 """
 
 from numbers import Integral, Real
@@ -203,8 +203,23 @@ rows rest on fewer windows (see :class:`~ecoai_sklearn.scoring.DTWReconstruction
 To score a chunk as part of the running series, prepend the previous ``w - 1`` rows
 and drop their predictions."""
 
+#: Parameters and Returns sections of the single-scale factories.
+_SINGLE_SCALE_PARAMETERS = f"""\
+Parameters
+----------
+{_WINDOW_SIZE}
+{_PARAMETERS}
+{_ESTIMATOR_PARAMS}
+{_RANDOM_STATE}
+
+Returns
+-------
+detector : Pipeline
+    Unfitted detector."""
+
 #: Fills the shared placeholders of the factories' docstrings.
 document = Substitution(
+    single_scale_parameters=_SINGLE_SCALE_PARAMETERS,
     window_size=_WINDOW_SIZE,
     parameters=_PARAMETERS,
     estimator_params=_ESTIMATOR_PARAMS,

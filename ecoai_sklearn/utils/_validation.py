@@ -12,8 +12,9 @@
 - :func:`reject_text`: the TypeError on text, for validators of other shapes.
 
 The checks share their messages: text (even numeric text such as ``"1.5"``) is a
-``TypeError`` naming the argument, raised by :func:`reject_text` before any conversion; NaN and inf (series, and windows given to
-estimators) are ``ValueError`` naming the argument and the estimator (NaN with a pointer to
+``TypeError`` naming the argument, raised by :func:`reject_text` before any conversion;
+NaN and inf (series, and windows given to estimators) are ``ValueError`` naming the
+argument and the estimator (NaN with a pointer to
 :class:`~ecoai_sklearn.preprocessing.SeriesKNNImputer`), instead of scikit-learn's generic
 advice for supervised learners.
 """
@@ -102,16 +103,7 @@ def check_series(X, *, name="X", owner=None, dtype=np.float64, ensure_all_finite
         ``ensure_all_finite`` forbids them.
     """
     reject_text(X, name)
-    x = check_array(
-        X,
-        ensure_2d=False,
-        allow_nd=True,
-        dtype=dtype,
-        ensure_all_finite=False,
-        ensure_min_samples=0,
-        ensure_min_features=0,
-        input_name=name,
-    )
+    x = _to_array(X, name, dtype=dtype, ensure_2d=False, ensure_all_finite=False)
     if x.ndim == 1:
         x = x[:, np.newaxis]
     if x.ndim != 2:
@@ -211,16 +203,7 @@ def check_windows(X, *, name="X", dtype=np.float32, copy=False):
             f"{name} must be a 2D array (n_samples, window) or a 3D array "
             f"(n_samples, window, n_channels) of windows; got an array with {ndim} dimension(s)."
         )
-    windows = check_array(
-        X,
-        dtype=dtype,
-        allow_nd=True,
-        copy=copy,
-        ensure_all_finite=True,
-        ensure_min_samples=0,
-        ensure_min_features=0,
-        input_name=name,
-    )
+    windows = _to_array(X, name, dtype=dtype, copy=copy, ensure_all_finite=True)
     if windows.shape[0] == 0:
         # scikit-learn's own message would not say which argument is empty
         raise ValueError(f"{name} has 0 samples (shape {windows.shape}); it needs a window.")
@@ -229,6 +212,14 @@ def check_windows(X, *, name="X", dtype=np.float32, copy=False):
     if windows.shape[1] == 0 or windows.shape[2] == 0:
         raise ValueError(f"{name} has empty windows: shape {windows.shape}.")
     return windows
+
+
+def _to_array(X, name, **options):
+    """``check_array`` without its size checks, which would not name the argument: the
+    callers check sizes themselves."""
+    return check_array(
+        X, allow_nd=True, ensure_min_samples=0, ensure_min_features=0, input_name=name, **options
+    )
 
 
 def check_positive_int(value, name, *, minimum=1):
@@ -279,9 +270,7 @@ def reject_text(X, name, *, what=SERIES):
         if kind == "O":
             for value in np.asarray(column, dtype=object).ravel():
                 if isinstance(value, str | bytes):
-                    raise TypeError(
-                        f"{name} must be a numeric {what}, got text such as {value!r}."
-                    )
+                    raise TypeError(f"{name} must be a numeric {what}, got text such as {value!r}.")
 
 
 def _columns(X):
