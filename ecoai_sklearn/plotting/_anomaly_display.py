@@ -6,7 +6,7 @@ from sklearn.utils import Bunch
 
 from ..utils import check_anomaly_labels, check_predictions
 from ._inspect import detector_outputs
-from ._utils import as_x, cell_edges, format_time_axis, make_axes, shade
+from ._utils import as_x, cell_edges, document, format_time_axis, make_axes, shade
 
 _TRUE_STYLE = {"color": "tab:red", "alpha": 0.18, "linewidth": 0}
 _PRED_STYLE = {"color": "tab:orange", "alpha": 0.35, "linewidth": 0}
@@ -189,6 +189,7 @@ class AnomalyDisplay:
         return self
 
     @classmethod
+    @document
     def from_estimator(
         cls,
         estimator,
@@ -227,14 +228,7 @@ class AnomalyDisplay:
             by their period.
         name : str, default=None
             Title; default: the class name of ``estimator``.
-        ax : matplotlib Axes or sequence of Axes, default=None
-            Where to draw, see :meth:`plot`.
-        show_legend : bool, default=True
-            Whether to draw legends.
-
-        Returns
-        -------
-        display : AnomalyDisplay
+        %(anomaly_drawing)s
         """
         if show_errors not in ("auto", True, False):
             raise ValueError(f"show_errors must be 'auto', True or False; got {show_errors!r}.")
@@ -257,6 +251,7 @@ class AnomalyDisplay:
         )
 
     @classmethod
+    @document
     def from_predictions(
         cls,
         X,
@@ -297,14 +292,7 @@ class AnomalyDisplay:
             Labels of the error panels; default ``"error 0"``, ``"error 1"``, ...
         name : str, default=None
             Title.
-        ax : matplotlib Axes or sequence of Axes, default=None
-            Where to draw, see :meth:`plot`.
-        show_legend : bool, default=True
-            Whether to draw legends.
-
-        Returns
-        -------
-        display : AnomalyDisplay
+        %(anomaly_drawing)s
         """
         series, channel_names, index_times = _split_frame(X)
         if y_pred is None and threshold is not None:

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..windowing import amplitude_spectrum, find_periods
 from ._inspect import windower_inputs
-from ._utils import make_axes
+from ._utils import document, make_axes
 
 __all__ = ["PeriodogramDisplay", "amplitude_spectrum"]
 
@@ -115,6 +115,7 @@ class PeriodogramDisplay:
         return self
 
     @classmethod
+    @document
     def from_series(
         cls,
         X,
@@ -142,14 +143,7 @@ class PeriodogramDisplay:
             preprocesses the plotted spectrum.
         name : str, default=None
             Title.
-        ax : matplotlib Axes, default=None
-            Axes to draw on.
-        show_legend : bool, default=True
-            Whether to draw a legend.
-
-        Returns
-        -------
-        display : PeriodogramDisplay
+        %(periodogram_drawing)s
         """
         periods, amplitudes = amplitude_spectrum(X, detrend=detrend)
         if chosen_periods is None:
@@ -166,6 +160,7 @@ class PeriodogramDisplay:
         return display.plot(ax=ax, show_legend=show_legend)
 
     @classmethod
+    @document
     def from_estimator(cls, estimator, X, *, name=None, ax=None, show_legend=True):
         """Plot the spectrum a fitted detector's windowers saw, and their window sizes.
 
@@ -179,14 +174,7 @@ class PeriodogramDisplay:
             series the windower receives, preprocessed with the windower's ``detrend``.
         name : str, default=None
             Title; default: the class name of ``estimator``.
-        ax : matplotlib Axes, default=None
-            Axes to draw on.
-        show_legend : bool, default=True
-            Whether to draw a legend.
-
-        Returns
-        -------
-        display : PeriodogramDisplay
+        %(periodogram_drawing)s
         """
         from sklearn.utils.validation import check_is_fitted
 

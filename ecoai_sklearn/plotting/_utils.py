@@ -7,7 +7,30 @@ work without the ``plot`` extra, and fail with an actionable message when a plot
 import numpy as np
 import pandas as pd
 
-from ..utils import runs
+from ..utils import Substitution, runs
+
+#: Fills the drawing parameters and Returns section shared by each display's
+#: ``from_*`` constructors.
+document = Substitution(
+    anomaly_drawing="""\
+ax : matplotlib Axes or sequence of Axes, default=None
+    Where to draw, see :meth:`plot`.
+show_legend : bool, default=True
+    Whether to draw legends.
+
+Returns
+-------
+display : AnomalyDisplay""",
+    periodogram_drawing="""\
+ax : matplotlib Axes, default=None
+    Axes to draw on.
+show_legend : bool, default=True
+    Whether to draw a legend.
+
+Returns
+-------
+display : PeriodogramDisplay""",
+)
 
 
 def check_matplotlib(caller):
