@@ -1,5 +1,10 @@
 """Shared pieces of the benchmark scripts: data, time-ordered splits, thresholds, metrics.
 
+Every script imports it as ``from ._common import ...`` when run as a module
+(``python -m benchmarks.bench_x`` from the repository root) and as ``from _common import
+...`` when run as a file (``python benchmarks/bench_x.py``, whose folder Python puts on
+``sys.path``); no script edits ``sys.path``.
+
 Protocol (the same for our detectors and every peer):
 
 - a *task* is one or more contiguous *blocks* (series); each row of a block has a role:
@@ -21,6 +26,7 @@ import platform
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -35,12 +41,22 @@ from ecoai_sklearn.metrics import (
     point_roc_auc_score,
 )
 
-DATA_DIR = os.environ.get(
-    "ECOAI_SHARED_DATA",
-    os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")),
-)
 TRAIN_FRACTION, VAL_FRACTION = 0.6, 0.2
 ROBUST_Z = 4.0
+
+
+def shared_data_dir():
+    """The team's labelled datasets: ``$ECOAI_SHARED_DATA``, else ``../shared/data``.
+
+    ``../shared/data`` is the folder beside this repository's checkout. It belongs to the
+    team's workspace, not to the installed package, hence it is defined here, once, for
+    the benchmarks and the tests (``tests/conftest.py`` imports it).
+    """
+    default = Path(__file__).resolve().parents[2] / "shared" / "data"
+    return Path(os.environ.get("ECOAI_SHARED_DATA", default)).resolve()
+
+
+DATA_DIR = str(shared_data_dir())
 
 
 @dataclass
@@ -87,8 +103,8 @@ def split_task(name, X, y, step=""):
 
 
 def _load(filename, **kwargs):
-    path = os.path.join(DATA_DIR, filename)
-    if not os.path.exists(path):
+    path = shared_csv(filename)
+    if path is None:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NAB's two out-of-order series: kept in file order
@@ -168,11 +184,12 @@ def fill_missing(X):
     return X
 
 
-def robust_cut(scores):
+def robust_cut(scores, z=ROBUST_Z):
+    """``median + z * 1.4826 * MAD`` of the finite scores (the std where the MAD is 0)."""
     scores = scores[np.isfinite(scores)]
     median = np.median(scores)
     mad = 1.4826 * np.median(np.abs(scores - median))
-    return median + ROBUST_Z * (mad if mad > 0 else np.std(scores) + 1e-12)
+    return median + z * (mad if mad > 0 else np.std(scores) + 1e-12)
 
 
 def val_threshold(scores_val, y_val, scores_train):
@@ -193,6 +210,21 @@ def _safe(func, *args, **kwargs):
         return float("nan")
 
 
+def at_threshold(y_true, scores, threshold):
+    """Precision, recall, F1 and PA-F1 of ``scores >= threshold``; ROC and PR AUC of the
+    scores (NaN where undefined)."""
+    pred = (scores >= threshold).astype(int)
+    binary = {"pred_convention": "binary", "zero_division": 0.0}
+    return {
+        "precision": _safe(point_precision_score, y_true, pred, **binary),
+        "recall": _safe(point_recall_score, y_true, pred, **binary),
+        "f1": _safe(point_f1_score, y_true, pred, **binary),
+        "roc_auc": _safe(point_roc_auc_score, y_true, scores),
+        "pr_auc": _safe(point_average_precision_score, y_true, scores),
+        "pa_f1": _safe(point_adjusted_f1_score, y_true, pred, **binary),
+    }
+
+
 def evaluate(task, block_scores, *, study_window=None):
     """Metrics of per-block anomaly scores (higher = more anomalous) on the test rows.
 
@@ -207,17 +239,7 @@ def evaluate(task, block_scores, *, study_window=None):
     y_val = task.concat("val", ys)
     threshold, rule = val_threshold(s_val, y_val, s_train)
     s_test, y_test = task.concat("test", scores), task.concat("test", ys)
-    pred = (s_test >= threshold).astype(int)
-    binary = {"pred_convention": "binary", "zero_division": 0.0}
-    out = {
-        "precision": _safe(point_precision_score, y_test, pred, **binary),
-        "recall": _safe(point_recall_score, y_test, pred, **binary),
-        "f1": _safe(point_f1_score, y_test, pred, **binary),
-        "roc_auc": _safe(point_roc_auc_score, y_test, s_test),
-        "pr_auc": _safe(point_average_precision_score, y_test, s_test),
-        "pa_f1": _safe(point_adjusted_f1_score, y_test, pred, **binary),
-        "rule": rule,
-    }
+    out = {**at_threshold(y_test, s_test, threshold), "rule": rule}
     if not np.count_nonzero(y_test):
         out.update({k: float("nan") for k in ("recall", "f1", "roc_auc", "pr_auc", "pa_f1")})
     if study_window:
@@ -281,3 +303,9 @@ def set_threads(n):
     import torch
 
     torch.set_num_threads(n)
+
+
+def shared_csv(filename):
+    """Path of a file of the shared datasets, or None when it is absent."""
+    path = Path(DATA_DIR) / filename
+    return path if path.exists() else None

@@ -12,10 +12,10 @@ the ``n * w * c`` floats a materialised window array would take.
 
 Usage::
 
-    python benchmarks/bench_detector.py                   # default detector, one year
-    python benchmarks/bench_detector.py --detector multiscale --threads 2
-    python benchmarks/bench_detector.py --quick           # 8 weeks, 2 epochs (smoke run)
-    python benchmarks/bench_detector.py --stream-rows 0   # skip the streaming part
+    python -m benchmarks.bench_detector                   # default detector, one year
+    python -m benchmarks.bench_detector --detector multiscale --threads 2
+    python -m benchmarks.bench_detector --quick           # 8 weeks, 2 epochs (smoke run)
+    python -m benchmarks.bench_detector --stream-rows 0   # skip the streaming part
 """
 
 import argparse

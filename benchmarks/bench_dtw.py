@@ -28,8 +28,8 @@ across runs.
 
 Usage::
 
-    python benchmarks/bench_dtw.py            # n = 5000 pairs, 5 repeats
-    python benchmarks/bench_dtw.py --quick    # n = 300, 3 repeats, seconds
+    python -m benchmarks.bench_dtw            # n = 5000 pairs, 5 repeats
+    python -m benchmarks.bench_dtw --quick    # n = 300, 3 repeats, seconds
 """
 
 import argparse

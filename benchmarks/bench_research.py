@@ -18,19 +18,21 @@ The MI-FGSM epsilon sweep and the weighted Z-score thresholds have their own scr
 
 Usage::
 
-    python benchmarks/bench_research.py                       # both parts, all series
-    python benchmarks/bench_research.py --part table2 --groups lead
-    python benchmarks/bench_research.py --part ablation --series building_118 industrial
-    python benchmarks/bench_research.py --quick               # CI-size smoke run
+    python -m benchmarks.bench_research                       # both parts, all series
+    python -m benchmarks.bench_research --part table2 --groups lead
+    python -m benchmarks.bench_research --part ablation --series building_118 industrial
+    python -m benchmarks.bench_research --quick               # CI-size smoke run
 """
 
 import argparse
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import environment, load_tasks, markdown_table, set_threads
-from bench_peers import Ours, run_method
+try:
+    from ._common import environment, load_tasks, markdown_table, set_threads
+    from .bench_peers import Ours, run_method
+except ImportError:  # run as a file: python -m benchmarks.bench_research
+    from _common import environment, load_tasks, markdown_table, set_threads
+    from bench_peers import Ours, run_method
 
 #: F1 reported by the study (Table 2), per data set kind: (LSTM-AE, USAD)
 STUDY_F1 = {"lead": (0.7013, 0.8636), "industrial": (0.8135, 0.8612), "kpi": (0.8800, 0.7685)}

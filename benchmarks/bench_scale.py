@@ -13,9 +13,9 @@ Memory must not grow with n x window x channels: a materialised window array of 
 
 Usage::
 
-    python benchmarks/bench_scale.py                    # 8,760 .. 70,080 rows, 20 epochs
-    python benchmarks/bench_scale.py --sizes 35040 1000000 --threads 2
-    python benchmarks/bench_scale.py --quick            # 4 small sizes, 1 epoch (CI)
+    python -m benchmarks.bench_scale                    # 8,760 .. 70,080 rows, 20 epochs
+    python -m benchmarks.bench_scale --sizes 35040 1000000 --threads 2
+    python -m benchmarks.bench_scale --quick            # 4 small sizes, 1 epoch (CI)
 """
 
 import argparse
@@ -26,8 +26,10 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import environment, markdown_table
+try:
+    from ._common import environment, markdown_table
+except ImportError:  # run as a file, as the child processes are
+    from _common import environment, markdown_table
 
 HEADER = [
     "rows",

@@ -1,6 +1,7 @@
 """Per-category Z thresholds: derived values next to the published ones, F1 and speed.
 
-Run: ``python benchmarks/bench_thresholds.py [--seeds 4] [--days 364]``
+Run: ``python -m benchmarks.bench_thresholds [--seeds 4] [--days 364]`` (or
+``python benchmarks/bench_thresholds.py ...``)
 
 A. Thresholds for shares 70/20/8/2 % (industrial, general, late-night, agricultural) from
    the weighted-average expected ratio rule, from generated data, and as published
@@ -16,7 +17,6 @@ D. Speed: fit + predict time of the thresholder against IsolationForest, as a ra
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
@@ -24,18 +24,23 @@ from scipy.stats import norm
 from sklearn.ensemble import IsolationForest
 
 from ecoai_sklearn.datasets import make_industrial_load
+from ecoai_sklearn.metrics import point_f1_score
 from ecoai_sklearn.thresholding import WeightedZScoreThresholder, weighted_ratio_thresholds
+
+try:
+    from ._common import environment, shared_csv
+except ImportError:  # run as a file: python benchmarks/bench_thresholds.py
+    from _common import environment, shared_csv
 
 SHARES = np.array([0.70, 0.20, 0.08, 0.02])
 PUBLISHED = np.array([3.0, 3.1, 2.3, 1.7])
 KINDS = ("spike", "surge", "sag", "level_shift", "noise")
-LEAD = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "lead_buildings.csv"
+LEAD = "lead_buildings.csv"
 
 
 def f1(y_true, flagged):
-    tp = np.sum(y_true & flagged)
-    denominator = y_true.sum() + flagged.sum()
-    return 2.0 * tp / denominator if denominator else 0.0
+    """Point-wise F1 of bool flags (0 when there is nothing to find and nothing flagged)."""
+    return point_f1_score(y_true, flagged, pred_convention="binary", zero_division=0.0)
 
 
 def categories(n_days, seed, counts_per_84_days, scale=0.25):
@@ -155,12 +160,13 @@ def section_b(seeds, n_days):
 
 
 def section_c():
-    if not LEAD.exists():
-        print("C. LEAD1.0: ../shared/data/lead_buildings.csv not found, skipped\n")
+    path = shared_csv(LEAD)
+    if path is None:
+        print(f"C. LEAD1.0: {LEAD} not in the shared datasets, skipped\n")
         return
     import pandas as pd
 
-    frame = pd.read_csv(LEAD, parse_dates=["timestamp"])
+    frame = pd.read_csv(path, parse_dates=["timestamp"])
     values = frame.pivot(index="timestamp", columns="series_id", values="value")
     labels = frame.pivot(index="timestamp", columns="series_id", values="label").fillna(0)
     values = values.interpolate(limit_direction="both")  # 29 missing hours of building 685
@@ -206,6 +212,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--days", type=int, default=364)
     args = parser.parse_args()
+    print(f"# {environment()}")
     section_a(seed=0)
     section_b(args.seeds, args.days)
     section_c()

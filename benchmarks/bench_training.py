@@ -17,8 +17,8 @@ process's CPU time (see ``timed``), GPU runs wall time. The overhead is
 
 Usage::
 
-    python benchmarks/bench_training.py --quick            # CPU smoke run (~1 min)
-    python benchmarks/bench_training.py --device cuda      # GPU run, larger data
+    python -m benchmarks.bench_training --quick            # CPU smoke run (~1 min)
+    python -m benchmarks.bench_training --device cuda      # GPU run, larger data
 """
 
 import argparse

@@ -1,17 +1,18 @@
-"""Shared fixtures: the team's labelled datasets (torch threads are set in ../conftest.py)."""
+"""Shared fixtures: the team's labelled datasets (torch threads are set in ../conftest.py).
 
-import os
-from pathlib import Path
+Where they are is defined once, in ``benchmarks/_common.py``, for the benchmarks and the
+tests alike.
+"""
 
 import pytest
 
-_DEFAULT_SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-SHARED_DATA = Path(os.environ.get("ECOAI_SHARED_DATA", _DEFAULT_SHARED_DATA)).resolve()
+from benchmarks._common import shared_data_dir as _shared_data_dir
 
 
 @pytest.fixture(scope="session")
 def shared_data_dir():
     """Folder of the team's labelled CSV files; tests using it skip when it is absent."""
-    if not (SHARED_DATA / "README.md").exists():
-        pytest.skip(f"shared datasets not found at {SHARED_DATA}")
-    return SHARED_DATA
+    folder = _shared_data_dir()
+    if not (folder / "README.md").exists():
+        pytest.skip(f"shared datasets not found at {folder}")
+    return folder

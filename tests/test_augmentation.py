@@ -300,13 +300,16 @@ def test_y_none_and_single_class_y_are_accepted(ae, data):
 def test_label_codes_bool_and_float_y(ae, data):
     augmenter = MIFGSMAugmenter(estimator=ae, eps=0.01, n_iter=1, n_samples=3, random_state=0)
     kinds = np.zeros(48, dtype=int)
-    kinds[[1, 2]] = [2, 5]  # codes of anomaly kinds count as anomalies
-    _, y_res = augmenter.fit_resample(data, kinds)
+    kinds[[1, 2]] = [2, 5]
+    # the package's one label rule: codes of anomaly kinds are not 0/1 labels
+    with pytest.raises(ValueError, match=r"y must contain only 0 .normal. and 1.*\[0, 2, 5\]"):
+        augmenter.fit_resample(data, kinds)
+    _, y_res = augmenter.fit_resample(data, (kinds > 0).astype(int))
     assert np.all(kinds[augmenter.sample_indices_[48:]] == 0)
     np.testing.assert_array_equal(y_res[48:], [1, 1, 1])
     _, y_bool = augmenter.fit_resample(data, kinds > 0)
     assert y_bool.dtype == bool and y_bool[48:].all()
-    _, y_float = augmenter.fit_resample(data, kinds.astype(float))
+    _, y_float = augmenter.fit_resample(data, (kinds > 0).astype(float))
     assert y_float.dtype == np.float64
 
 
@@ -427,7 +430,7 @@ def test_too_many_copies_requested(ae, data):
         (np.array([[0.0, np.nan]] * 4), None, ValueError, "NaN"),
         ("abc", None, TypeError, "string"),
         (np.ones((4, 3)), np.zeros(3), ValueError, "inconsistent numbers of samples"),
-        (np.ones((4, 3)), np.array([0, 1, np.nan, 0]), ValueError, "y must not contain NaN"),
+        (np.ones((4, 3)), np.array([0, 1, np.nan, 0]), ValueError, "y contains NaN"),
         (np.ones((4, 3, 0)), None, ValueError, "0 feature|0 channels"),
     ],
 )

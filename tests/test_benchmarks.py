@@ -1,15 +1,9 @@
 """The benchmark scripts: shared protocol helpers, and each script's --quick mode (slow)."""
 
-import os
-import sys
-
 import numpy as np
 import pytest
 
-BENCH_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
-sys.path.insert(0, BENCH_DIR)
-
-import _common  # noqa: E402
+from benchmarks import _common
 
 
 def test_split_is_time_ordered_60_20_20():
@@ -83,7 +77,7 @@ def _finite(row, first, last):
 
 @pytest.mark.slow
 def test_bench_peers_quick(data_dir):
-    import bench_peers
+    from benchmarks import bench_peers
 
     rows = bench_peers.main(["--quick", "--threads", "1", "--groups", "lead", "industrial"])
     methods = ["ours", "iforest", "lof", "pyod_ae", "pyod_iforest", "deepod_usad"]
@@ -97,7 +91,7 @@ def test_bench_peers_quick(data_dir):
 
 @pytest.mark.slow
 def test_bench_research_quick(data_dir):
-    import bench_research
+    from benchmarks import bench_research
 
     out = bench_research.main(["--quick", "--threads", "1", "--groups", "lead"])
     (a, b) = out["table2"]
@@ -109,9 +103,26 @@ def test_bench_research_quick(data_dir):
     assert _finite(out["ablation"][0], 2, 6)
 
 
+def test_bench_imputer_one_short_seed():
+    from benchmarks import bench_imputer
+
+    rows = bench_imputer.main(["--seeds", "0", "--days", "14"])
+    assert [r[0] for r in rows] == list(bench_imputer.METHODS)
+    assert all(np.isfinite(r[2]) and r[2] >= 0 for r in rows)
+
+
+@pytest.mark.slow
+def test_bench_defaults_quick():
+    from benchmarks import bench_defaults
+
+    rows = bench_defaults.main(["--quick", "--seeds", "0", "--variants", "defaults"])
+    assert [r[0] for r in rows] == ["defaults"]
+    assert _finite(rows[0], 2, 6) and 0 <= rows[0][2] <= 1
+
+
 @pytest.mark.slow
 def test_bench_scale_quick():
-    import bench_scale
+    from benchmarks import bench_scale
 
     rows = bench_scale.main(["--quick", "--threads", "1", "--sizes", "960", "1920"])
     assert [r[0] for r in rows] == [960, 1920]

@@ -19,9 +19,9 @@ from sklearn.ensemble import IsolationForest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
-from ecoai_sklearn._cli_base import DETECTORS
-from ecoai_sklearn._cli_model import MAGIC, load_model
 from ecoai_sklearn.cli import main
+from ecoai_sklearn.cli._model import MAGIC, load_model
+from ecoai_sklearn.cli._registry import DETECTORS
 from ecoai_sklearn.datasets import make_industrial_load
 from ecoai_sklearn.metrics import event_f1_score, point_f1_score
 from ecoai_sklearn.preprocessing import SeriesKNNImputer
@@ -44,7 +44,7 @@ def make_fast_detector(random_state=None):
 
 @pytest.fixture(autouse=True)
 def fast_detector(monkeypatch):
-    monkeypatch.setitem(DETECTORS, "fast", (__name__, "make_fast_detector", "test detector"))
+    monkeypatch.setitem(DETECTORS, "fast", (make_fast_detector, "test detector"))
 
 
 @pytest.fixture(scope="module")
@@ -308,7 +308,7 @@ def make_label_recorder(random_state=None):
 
 def test_fit_uses_labels_only_when_asked(monkeypatch, tmp_path, load_csv, load, capsys):
     _, y = load
-    monkeypatch.setitem(DETECTORS, "recorder", (__name__, "make_label_recorder", "records y"))
+    monkeypatch.setitem(DETECTORS, "recorder", (make_label_recorder, "records y"))
     model = tmp_path / "m.model"
     argv = ["fit", str(load_csv), "--detector", "recorder", "--out", str(model)]
     assert main(argv) == 0
@@ -364,7 +364,7 @@ def make_broken_detector(random_state=None):
 
 
 def test_unexpected_failures_are_one_line_unless_debug(monkeypatch, tmp_path, load_csv, capsys):
-    monkeypatch.setitem(DETECTORS, "broken", (__name__, "make_broken_detector", "fails"))
+    monkeypatch.setitem(DETECTORS, "broken", (make_broken_detector, "fails"))
     argv = ["fit", str(load_csv), "--detector", "broken", "--out", str(tmp_path / "m")]
     assert main(argv) == 1
     line = _error_line(capsys)
@@ -377,9 +377,9 @@ def test_unexpected_failures_are_one_line_unless_debug(monkeypatch, tmp_path, lo
 
 
 def test_demo_fit_errors_are_one_line(monkeypatch, capsys):
-    monkeypatch.setitem(DETECTORS, "short", (__name__, "make_fast_detector", "fast"))
+    monkeypatch.setitem(DETECTORS, "short", (make_fast_detector, "fast"))
     monkeypatch.setattr(
-        "ecoai_sklearn._cli_demo.SAMPLES_PER_DAY", 2
+        "ecoai_sklearn.cli._demo.SAMPLES_PER_DAY", 2
     )  # two rows a "day": too short for FFTWindower's period search
     assert main(["demo", "--detector", "short", "--days", "6", "--no-plot", "--quiet"]) == 1
     assert _error_line(capsys).startswith("ecoai-detect: error: cannot fit short on the 4 demo")
@@ -610,9 +610,7 @@ def make_tiny_neural_detector(random_state=None):
 
 
 def test_progress_bars_go_to_stderr_and_models_stay_silent(monkeypatch, tmp_path, load_csv, capsys):
-    monkeypatch.setitem(
-        DETECTORS, "tiny", (__name__, "make_tiny_neural_detector", "tiny neural detector")
-    )
+    monkeypatch.setitem(DETECTORS, "tiny", (make_tiny_neural_detector, "tiny neural detector"))
     model = tmp_path / "tiny.model"
     argv = ["fit", str(load_csv), "--detector", "tiny", "--out", str(model), "--quick"]
     assert main([*argv, "--progress", "--columns", "industrial"]) == 0
@@ -641,7 +639,7 @@ def test_demo_quick_with_the_default_detector(tmp_path, capsys):
     assert header.startswith("detector make_fft_cnngru_detector() defaults, except ")
     assert header.endswith("max_epochs=2")
     assert "fitted on days 1-9 (864 rows), judged on days 10-14 (480 rows)" in out
-    from ecoai_sklearn._cli_demo import demo_data
+    from ecoai_sklearn.cli._demo import demo_data
 
     _, _, events = demo_data(14, 0)
     judged = int((events["end"] > 9 * 96).sum())

@@ -278,17 +278,33 @@ def test_load_series_csv_frame_and_selection(tmp_path):
     "text, match",
     [
         ("timestamp,value,series_id\n2024-01-01,1,a\n", r"lacks the column\(s\) \['label'\]"),
-        (CSV.replace("-2.25", "abc"), r"line 6: value must be a number.*'abc'"),
-        (CSV.replace("-2.25", "inf"), r"line 6: value must be a finite number"),
-        (CSV.replace("11.0,1", "11.0,2"), r"line 5: label must be 0 or 1, got '2'"),
-        (CSV.replace("11.0,1", "11.0,"), r"line 5: label must be 0 or 1"),
-        (CSV.replace("2024-01-01 00:15:00", "yesterday"), r"line 4: timestamp must be"),
-        (CSV.replace("11.0,1,b", "11.0,1,"), r"line 5: series_id must be a name"),
+        (CSV.replace("-2.25", "abc"), r"line 6: column 'value' must be a number.*'abc'"),
+        (CSV.replace("-2.25", "inf"), r"line 6: column 'value' must be a finite number"),
+        (
+            CSV.replace("11.0,1", "11.0,2"),
+            r"line 5: column 'label' must be 0 or 1 \(1 = anomaly\), got '2'",
+        ),
+        (CSV.replace("11.0,1", "11.0,"), r"line 5: column 'label' must be 0 or 1"),
+        (
+            CSV.replace("2024-01-01 00:15:00", "yesterday"),
+            r"line 4: column 'timestamp' must be an ISO 8601 timestamp",
+        ),
+        (CSV.replace("11.0,1,b", "11.0,1,"), r"line 5: column 'series_id' must be a name"),
     ],
 )
 def test_load_series_csv_bad_content(tmp_path, text, match):
     with pytest.raises(ValueError, match=match):
         load_series_csv(_write(tmp_path, text))
+
+
+def test_load_series_csv_file_problems(tmp_path):
+    # the parser shared with ecoai-detect: a row longer than the header is an error (it
+    # used to shift silently into the index), a missing file names the path
+    ragged = CSV.replace("1.5,0,a", "1.5,0,a,extra")
+    with pytest.raises(ValueError, match="not a valid CSV file: a row has more fields"):
+        load_series_csv(_write(tmp_path, ragged))
+    with pytest.raises(FileNotFoundError, match="absent.csv: no such file"):
+        load_series_csv(tmp_path / "absent.csv")
 
 
 def test_load_series_csv_order_checks(tmp_path):

@@ -27,12 +27,20 @@ def _module_source(name):
     return folder / "__init__.py" if folder.is_dir() else PACKAGE / f"{name}.py"
 
 
+# Packages without a leading underscore that are private all the same (DESIGN.md):
+# ``utils`` holds what several packages share and is no public API.
+PRIVATE_PACKAGES = {"utils"}
+
+
 def public_modules():
     """Public submodules of the package: packages and modules not starting with "_"."""
     names = [
         p.name
         for p in PACKAGE.iterdir()
-        if p.is_dir() and not p.name.startswith("_") and (p / "__init__.py").exists()
+        if p.is_dir()
+        and not p.name.startswith("_")
+        and p.name not in PRIVATE_PACKAGES
+        and (p / "__init__.py").exists()
     ]
     names += [p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_")]
     return sorted(names)

@@ -552,6 +552,20 @@ def test_bad_parameters_raise_naming_them(params, match):
         DTWReconstructionScorer(**params).fit(np.zeros((20, 4, 1)))
 
 
+def test_labels_given_to_the_augmenter_follow_the_label_rule():
+    # fit_on="all" with an augmenter: a y of other values than 0/1 used to be dropped
+    # silently (the augmenter got no labels); it is an error now, as everywhere
+    scorer = DTWReconstructionScorer(ScaledReconstructor(), augmenter=CopyAugmenter())
+    windows = np.zeros((20, 4, 1))
+    with pytest.raises(ValueError, match="y must contain only 0 .normal. and 1"):
+        scorer.fit(windows, np.arange(20) % 3)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        scorer.fit(windows, np.zeros(19))
+    scorer.fit(windows, np.zeros(20))
+    # without an augmenter, fit_on="all" does not read y
+    scorer.set_params(augmenter=None).fit(windows, np.arange(20) % 3)
+
+
 def test_estimator_without_reconstruction_is_rejected():
     from sklearn.ensemble import IsolationForest
 

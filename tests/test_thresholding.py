@@ -350,14 +350,30 @@ def test_bad_input_is_named(X, error, match):
 
 def test_labels_that_are_not_zero_one():
     X = _standard_rows()
-    with pytest.warns(UserWarning, match="fitting without labels") as record:
-        detector = WeightedZScoreThresholder(robust=False).fit(X, np.arange(len(X)) % 3)
-    assert record[0].filename == __file__  # the warning points at the caller's line
+    # the package's one label rule: other values are an error, not labels to ignore
+    with pytest.raises(ValueError, match="y must contain only 0 .normal. and 1"):
+        WeightedZScoreThresholder(robust=False).fit(X, np.arange(len(X)) % 3)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        WeightedZScoreThresholder().fit(X, np.zeros(len(X) - 1))
+    with pytest.raises(TypeError, match="y must be a numeric"):
+        WeightedZScoreThresholder().fit(X, np.array(["0"] * len(X)))
+    detector = WeightedZScoreThresholder(robust=False).fit(X, np.zeros(len(X), dtype=bool))
     assert np.allclose(detector.location_[0], X.mean(axis=0))
     with pytest.raises(ValueError, match="got values \\[-1, 1\\]"):
         WeightedZScoreThresholder(thresholds="tune").fit(X, np.where(np.arange(100) % 2, 1, -1))
     with pytest.raises(ValueError, match="no normal rows"):
         WeightedZScoreThresholder().fit(X, np.ones(len(X)))
+
+
+@pytest.mark.parametrize("thresholds", ["tune", 3.0, [3.0, 2.0, 2.0, 1.5]])
+def test_tuned_ratio_needs_derived_thresholds(thresholds):
+    # expected_ratio="tune" used to be ignored silently unless thresholds="auto"
+    X = _standard_rows()
+    y = np.zeros(len(X), dtype=int)
+    y[:3] = 1
+    detector = WeightedZScoreThresholder(thresholds=thresholds, expected_ratio="tune")
+    with pytest.raises(ValueError, match="expected_ratio='tune' .* needs thresholds='auto'"):
+        detector.fit(X, y)
 
 
 def test_inputs_are_not_mutated_and_pipelines_work():

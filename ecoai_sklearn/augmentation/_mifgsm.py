@@ -5,12 +5,20 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_random_state, column_or_1d
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
+from ..utils import (
+    HasMethods,
+    Interval,
+    Options,
+    StrOptions,
+    _fit_context,
+    check_anomaly_labels,
+    validate_data,
+)
 from ._attack import mifgsm_reconstruction
 
 __all__ = ["MIFGSMAugmenter"]
@@ -40,8 +48,8 @@ class MIFGSMAugmenter(BaseEstimator):
 
     A fit-only sampler in the style of imbalanced-learn: :meth:`fit_resample` returns the
     input rows, unchanged and first, followed by perturbed copies of some normal rows
-    (``y == 0``, or all rows when ``y`` is None; any other label marks an anomaly, so
-    codes of anomaly kinds are fine) labelled ``label``. Each copy is pushed
+    (``y == 0``, or all rows when ``y`` is None; ``y`` holds 0/1 anomaly labels)
+    labelled ``label``. Each copy is pushed
     up the per-sample reconstruction error ``mean((AE(x) - x) ** 2)`` of the autoencoder
     ``estimator_`` by momentum iterative FGSM (Dong et al., CVPR 2018)::
 
@@ -72,7 +80,7 @@ class MIFGSMAugmenter(BaseEstimator):
     eps : float, default=0.05
         L-infinity budget: no value of a copy moves further than ``eps`` from its row.
         In the units of X, so scale the data first (e.g. ``MinMaxScaler``); see the
-        Notes for the values measured safe.
+        Notes for the values found safe.
     step : float, default=None
         Step size (alpha) of each iteration; None means ``eps / n_iter`` (the paper's
         choice, which can reach the budget in exactly ``n_iter`` steps).
@@ -138,18 +146,11 @@ class MIFGSMAugmenter(BaseEstimator):
     them. ``label=1`` copies are meant for steps that use labels, such as choosing a
     threshold; an autoencoder trained on them learns to reconstruct them.
 
-    Measured with ``benchmarks/bench_mifgsm.py`` (3 years of generated chemical-plant
-    daily profiles, min-max scaled on the training days, about 5 % anomalous days,
-    CNN-GRU autoencoder, last year tested, 3 seeds): as adversarial training
-    (``label=0``, robust z threshold on validation errors) ``eps=0.05`` gave test F1
-    0.86-0.97 against 0.41-0.59 for the control trained on exact copies (same number
-    of rows) and 0.17-0.34 without copies; ``eps=0.01`` gave 0.30-0.90 and
-    ``eps >= 0.1`` 0.18-0.67; the ROC AUC was no better than the control's at any
-    ``eps``. As synthetic anomalies
-    (``label=1``) choosing the threshold, no ``eps`` beat the threshold chosen on the
-    real validation labels alone (equal for ``eps >= 0.05``, worse for ``0.01``).
-    Treat ``eps`` around 0.05 of the data range as safe and 0.25-0.5 (the research's
-    range) as harmful on such data.
+    Choosing ``eps``, on data scaled to [0, 1]: as adversarial training (``label=0``),
+    about 0.05 of the data range helped, and the research's 0.25-0.5 hurt; as
+    synthetic anomalies (``label=1``) choosing a threshold, no ``eps`` beat the
+    threshold chosen on real validation labels alone. The measurements
+    (``benchmarks/bench_mifgsm.py``) are in ``benchmarks/RESULTS.md``, section 4.
 
     References
     ----------
@@ -239,8 +240,8 @@ class MIFGSMAugmenter(BaseEstimator):
         X : array-like of shape (n_samples, n_features) or (n_samples, window, n_channels)
             Samples (e.g. daily profiles) or windows.
         y : array-like of shape (n_samples,) or None, default=None
-            0 = normal, 1 (or any other value) = anomaly; None means all rows are
-            normal.
+            Anomaly labels, 0 = normal and 1 = anomaly (bool, int or float; any other
+            value raises a ``ValueError``); None means all rows are normal.
 
         Returns
         -------
@@ -259,8 +260,8 @@ class MIFGSMAugmenter(BaseEstimator):
         X : array-like of shape (n_samples, n_features) or (n_samples, window, n_channels)
             Samples (e.g. daily profiles) or windows; not modified.
         y : array-like of shape (n_samples,) or None, default=None
-            0 = normal, 1 (or any other value) = anomaly; None means all rows are
-            normal.
+            Anomaly labels, 0 = normal and 1 = anomaly (bool, int or float; any other
+            value raises a ``ValueError``); None means all rows are normal.
 
         Returns
         -------
@@ -310,17 +311,13 @@ class MIFGSMAugmenter(BaseEstimator):
             raise ValueError(f"X has windows with 0 channels: shape {X.shape}.")
         if y is None:
             return X, None, np.ones(X.shape[0], dtype=bool)
-        y = column_or_1d(y, warn=True)
-        check_consistent_length(X, y)
-        if y.dtype.kind == "f" and not np.isfinite(y).all():
-            raise ValueError("y must not contain NaN or inf; use 0 for normal rows.")
-        # any other label marks an anomaly (kinds of anomalies may have their own codes)
-        normal = y == 0
+        normal = ~check_anomaly_labels(y, n_samples=X.shape[0])
+        y = np.asarray(y)
+        y = y.reshape(-1) if y.ndim == 2 else y  # a column vector, as the label rule allows
         if not normal.any():
             warnings.warn(
-                f"y has no normal row (0) among its {y.size} label(s) (values "
-                f"{np.unique(y.astype(object))[:10].tolist()}): no copies are generated "
-                "and the autoencoder is fitted on all rows.",
+                f"y has no normal row (0) among its {y.size} label(s): no copies are "
+                "generated and the autoencoder is fitted on all rows.",
                 UserWarning,
                 stacklevel=4,
             )

@@ -1,15 +1,23 @@
 """Loader for the shared labelled CSV format ``timestamp,value,label,series_id``."""
 
-import os
 import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions, validate_params
+
+from ..utils import (
+    StrOptions,
+    parse_labels,
+    parse_names,
+    parse_numbers,
+    parse_timestamps,
+    read_text_table,
+    source_name,
+    validate_params,
+)
 
 COLUMNS = ("timestamp", "value", "label", "series_id")
-_MISSING = {"", "nan", "NaN", "NAN", "NA", "N/A", "null", "NULL", "None"}
 
 
 @validate_params(
@@ -54,11 +62,14 @@ def load_series_csv(path, *, series=None, as_frame=False, on_bad_order="raise"):
 
     Raises
     ------
+    FileNotFoundError
+        If ``path`` does not exist.
     ValueError
-        If a column is missing, a value or timestamp does not parse, a label is not 0 or 1,
-        a value is infinite, a requested series is absent, or (with
-        ``on_bad_order="raise"``) timestamps of a series are duplicated or unsorted. The
-        message names the line of the file.
+        If the file is not valid CSV, a column is missing, a value or timestamp does not
+        parse, a label is not 0 or 1, a value is infinite, a requested series is absent,
+        or (with ``on_bad_order="raise"``) timestamps of a series are duplicated or
+        unsorted. The message names the line of the file and the column, worded as the
+        ``ecoai-detect`` command words it (both use the same parser).
 
     Examples
     --------
@@ -84,7 +95,7 @@ def load_series_csv(path, *, series=None, as_frame=False, on_bad_order="raise"):
         series=series,
         as_frame=as_frame,
         on_bad_order=on_bad_order,
-        source=_name(path),
+        source=source_name(path),
         line_offset=2,
     )
 
@@ -118,60 +129,25 @@ def _pack(frame, *, series, as_frame, on_bad_order, source, line_offset=None):
     return data
 
 
-def _name(path):
-    return repr(os.fspath(path)) if isinstance(path, (str, os.PathLike)) else "the file"
-
-
 def _read(path):
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    """The shared-format columns of a CSV file, typed (one parser with the CLI's)."""
+    raw, lines = read_text_table(path)
+    source = source_name(path)
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
         raise ValueError(
-            f"{_name(path)} lacks the column(s) {missing}; expected {','.join(COLUMNS)} "
+            f"{source} lacks the column(s) {missing}; expected {','.join(COLUMNS)} "
             f"(found {','.join(map(str, raw.columns))})."
         )
-    raw = raw[list(COLUMNS)]
-    # line numbers in messages: the header is line 1
-    line = np.arange(len(raw)) + 2
-
-    text = raw["value"].str.strip()
-    is_missing = text.isin(_MISSING).to_numpy()
-    value = pd.to_numeric(text.mask(is_missing), errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.isnan(value) & ~is_missing
-    _fail_at(bad, line, raw["value"], path, "value", "a number (or empty if missing)")
-    _fail_at(np.isinf(value), line, raw["value"], path, "value", "a finite number")
-
-    label = pd.to_numeric(raw["label"].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
-    _fail_at(~np.isin(label, (0.0, 1.0)), line, raw["label"], path, "label", "0 or 1")
-
-    timestamp = pd.to_datetime(raw["timestamp"].str.strip(), format="ISO8601", errors="coerce")
-    _fail_at(
-        timestamp.isna().to_numpy(),
-        line,
-        raw["timestamp"],
-        path,
-        "timestamp",
-        "YYYY-MM-DD HH:MM:SS",
-    )
-    series_id = raw["series_id"].str.strip()
-    _fail_at((series_id == "").to_numpy(), line, raw["series_id"], path, "series_id", "a name")
+    where = {"lines": lines, "source": source}
     return pd.DataFrame(
         {
-            "timestamp": timestamp,
-            "value": value,
-            "label": label.astype(np.int64),
-            "series_id": series_id,
+            "timestamp": parse_timestamps(raw["timestamp"], name="timestamp", **where),
+            "value": parse_numbers(raw["value"], name="value", **where),
+            "label": parse_labels(raw["label"], name="label", **where),
+            "series_id": parse_names(raw["series_id"], name="series_id", **where),
         }
     )
-
-
-def _fail_at(bad, line, column, path, name, expected):
-    if np.any(bad):
-        first = np.flatnonzero(bad)[0]
-        raise ValueError(
-            f"{_name(path)}, line {line[first]}: {name} must be {expected}, got "
-            f"{column.iloc[first]!r} ({int(np.sum(bad))} such row(s))."
-        )
 
 
 def _check_order(frame, on_bad_order, source, line_offset):

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.utils._param_validation import StrOptions, validate_params
 
+from ..utils import StrOptions, validate_params
 from ._csv import _pack
 
 RemoteFile = namedtuple("RemoteFile", ["filename", "url", "sha256"])
@@ -61,6 +61,12 @@ NAB_SERIES = (
 )
 _SAMPLES = {"nyc_taxi": "realKnownCause/nyc_taxi"}
 _ORDER = [StrOptions({"raise", "warn", "ignore"})]
+# Parameters every downloader takes.
+_FETCH_CONSTRAINTS = {
+    "data_home": [str, os.PathLike, None],
+    "download_if_missing": ["boolean"],
+    "as_frame": ["boolean"],
+}
 
 
 def get_data_home(data_home=None):
@@ -145,13 +151,7 @@ def _fetch_file(remote, folder, *, download_if_missing):
 
 
 @validate_params(
-    {
-        "buildings": ["array-like", None],
-        "data_home": [str, os.PathLike, None],
-        "download_if_missing": ["boolean"],
-        "as_frame": ["boolean"],
-        "on_bad_order": _ORDER,
-    },
+    {"buildings": ["array-like", None], "on_bad_order": _ORDER, **_FETCH_CONSTRAINTS},
     prefer_skip_nested_validation=True,
 )
 def fetch_lead(
@@ -229,11 +229,7 @@ def _lead_frame(raw):
 
 
 @validate_params(
-    {
-        "data_home": [str, os.PathLike, None],
-        "download_if_missing": ["boolean"],
-        "as_frame": ["boolean"],
-    },
+    _FETCH_CONSTRAINTS,
     prefer_skip_nested_validation=True,
 )
 def fetch_kpi(*, data_home=None, download_if_missing=True, as_frame=False):
@@ -283,13 +279,7 @@ def fetch_kpi(*, data_home=None, download_if_missing=True, as_frame=False):
 
 
 @validate_params(
-    {
-        "series": [str, "array-like", None],
-        "data_home": [str, os.PathLike, None],
-        "download_if_missing": ["boolean"],
-        "as_frame": ["boolean"],
-        "on_bad_order": _ORDER,
-    },
+    {"series": [str, "array-like", None], "on_bad_order": _ORDER, **_FETCH_CONSTRAINTS},
     prefer_skip_nested_validation=True,
 )
 def fetch_nab(

@@ -7,7 +7,8 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+
+from ..utils import Interval, validate_params
 
 ANOMALY_KINDS = (
     "spike",

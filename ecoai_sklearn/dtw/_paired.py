@@ -6,7 +6,7 @@ import numbers
 import numba
 import numpy as np
 
-from .._validation import check_windows
+from ..utils import check_windows
 from ._kernels import LANES, paired_dtw_parallel, paired_dtw_serial
 
 # Below this many cell-channel updates (a few milliseconds on one core) the pairs are

@@ -1,53 +1,26 @@
 """Event-wise (range-based, existence) precision, recall and F1."""
 
-from ._labels import check_zero_division, runs, runs_hit, safe_ratio
-from ._point import _check_pair, _document
-
-_DEFINITION = """An *event* is a maximal run of consecutive anomalous points: true events are the
-    runs of 1s in ``y_true``, predicted events the runs of anomalous predictions in
-    ``y_pred``. A true event is *detected* when at least one of its points is predicted
-    anomalous; a predicted event is *correct* when it overlaps at least one true event.
-
-    - event recall = detected true events / true events;
-    - event precision = correct predicted events / predicted events;
-    - event F1 = their harmonic mean.
-
-    Each event counts once, whatever its length. Recall is the range-based recall of
-    Tatbul et al. (NeurIPS 2018) with existence reward only (alpha = 1); precision is its
-    existence counterpart on predicted ranges, using the overlap rule of Hundman et al.
-    (KDD 2018), who count true positives over true events instead. Unlike
-    :func:`point_adjusted_f1_score`, a long false alarm counts as one error, not as many
-    points, and a long missed event as one miss."""
-
-_REFERENCES = """N. Tatbul, T. J. Lee, S. Zdonik, M. Alam, J. Gottschlich, "Precision and Recall
-    for Time Series", NeurIPS 2018.
-
-    K. Hundman, V. Constantinou, C. Laporte, I. Colwell, T. Soderstrom, "Detecting
-    Spacecraft Anomalies Using LSTMs and Nonparametric Dynamic Thresholding", KDD 2018."""
-
-
-def _event_document(func):
-    func.__doc__ = func.__doc__.replace("%(definition)s", _DEFINITION).replace(
-        "%(references)s", _REFERENCES
-    )
-    return _document(func)
+from ..utils import runs, runs_hit
+from ._docstrings import document
+from ._labels import check_zero_division, safe_ratio
+from ._point import _check_pair
 
 
 def _event_counts(y_true, y_pred, pred_convention):
     """(correct predicted, predicted, detected true, true) event counts."""
     truth, pred = _check_pair(y_true, y_pred, pred_convention)
-    true_starts, true_ends = runs(truth)
-    pred_starts, pred_ends = runs(pred)
-    detected = int(runs_hit(true_starts, true_ends, pred).sum())
-    correct = int(runs_hit(pred_starts, pred_ends, truth).sum())
+    true_starts, true_stops = runs(truth)
+    pred_starts, pred_stops = runs(pred)
+    detected = int(runs_hit(true_starts, true_stops, pred).sum())
+    correct = int(runs_hit(pred_starts, pred_stops, truth).sum())
     return correct, pred_starts.size, detected, true_starts.size
 
 
-@_event_document
+@document
 def event_precision_score(y_true, y_pred, *, pred_convention="auto", zero_division="warn"):
     """Fraction of predicted events that overlap a true event.
 
-    %(definition)s
+    %(event_definition)s
 
     Parameters
     ----------
@@ -66,7 +39,7 @@ def event_precision_score(y_true, y_pred, *, pred_convention="auto", zero_divisi
 
     References
     ----------
-    %(references)s
+    %(event_references)s
 
     Examples
     --------
@@ -81,11 +54,11 @@ def event_precision_score(y_true, y_pred, *, pred_convention="auto", zero_divisi
     return safe_ratio(correct, predicted, zero_division, "Event precision")
 
 
-@_event_document
+@document
 def event_recall_score(y_true, y_pred, *, pred_convention="auto", zero_division="warn"):
     """Fraction of true events detected by at least one predicted point.
 
-    %(definition)s
+    %(event_definition)s
 
     Parameters
     ----------
@@ -104,7 +77,7 @@ def event_recall_score(y_true, y_pred, *, pred_convention="auto", zero_division=
 
     References
     ----------
-    %(references)s
+    %(event_references)s
 
     Examples
     --------
@@ -119,11 +92,11 @@ def event_recall_score(y_true, y_pred, *, pred_convention="auto", zero_division=
     return safe_ratio(detected, true, zero_division, "Event recall")
 
 
-@_event_document
+@document
 def event_f1_score(y_true, y_pred, *, pred_convention="auto", zero_division="warn"):
     """Harmonic mean of event-wise precision and recall.
 
-    %(definition)s
+    %(event_definition)s
 
     The F1 is undefined (``zero_division``) only when there is neither a true nor a
     predicted event. When only one side has events, the other ratio is undefined but
@@ -145,7 +118,7 @@ def event_f1_score(y_true, y_pred, *, pred_convention="auto", zero_division="war
 
     References
     ----------
-    %(references)s
+    %(event_references)s
 
     Examples
     --------

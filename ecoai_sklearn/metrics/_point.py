@@ -2,45 +2,14 @@
 
 import numpy as np
 
-from ._labels import (
-    check_same_length,
-    check_y_pred,
-    check_y_true,
-    check_zero_division,
-    runs,
-    runs_hit,
-    safe_ratio,
-)
-
-# Shared numpydoc text: the label rule must read the same in every function.
-_LABEL_PARAMS = """y_true : array-like of shape (n_samples,)
-        True labels: 1 (or True) = anomaly, 0 (or False) = normal.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels, either an outlier detector's output (-1 = anomaly, +1 = normal)
-        or 0/1 labels (1 = anomaly); see ``pred_convention``.
-    pred_convention : {"auto", "sign", "binary"}, default="auto"
-        How to read ``y_pred``. ``"sign"``: values in {-1, +1}, -1 = anomaly.
-        ``"binary"``: values in {0, 1} (or bool), 1 = anomaly. ``"auto"``: a bool array
-        is binary; any -1 selects ``"sign"``; values within {0, 1} with at least one 0
-        select ``"binary"``; a vector holding only 1s is ambiguous ("all normal" for a
-        detector, "all anomalies" for 0/1 labels) and raises a ValueError asking for an
-        explicit convention, as does a vector mixing -1 and 0."""
-
-_ZERO_DIVISION = """zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
-        Value returned when the metric is undefined (as in scikit-learn); ``"warn"``
-        returns 0.0 and emits an :class:`~sklearn.exceptions.UndefinedMetricWarning`."""
-
-
-def _document(func):
-    func.__doc__ = func.__doc__.replace("%(labels)s", _LABEL_PARAMS).replace(
-        "%(zero_division)s", _ZERO_DIVISION
-    )
-    return func
+from ..utils import check_anomaly_labels, check_predictions, runs, runs_hit
+from ._docstrings import document
+from ._labels import check_same_length, check_zero_division, safe_ratio
 
 
 def _check_pair(y_true, y_pred, pred_convention):
-    truth = check_y_true(y_true)
-    pred = check_y_pred(y_pred, pred_convention=pred_convention)
+    truth = check_anomaly_labels(y_true, name="y_true")
+    pred = check_predictions(y_pred, pred_convention=pred_convention)
     check_same_length(truth, pred)
     return truth, pred
 
@@ -59,7 +28,7 @@ def _f1_from_counts(tp, fp, fn, zero_division):
     return safe_ratio(2 * tp, 2 * tp + fp + fn, zero_division, "F-score", stacklevel=4)
 
 
-@_document
+@document
 def point_precision_score(y_true, y_pred, *, pred_convention="auto", zero_division="warn"):
     """Point-wise precision of the anomaly class: TP / (TP + FP) over time points.
 
@@ -88,7 +57,7 @@ def point_precision_score(y_true, y_pred, *, pred_convention="auto", zero_divisi
     return safe_ratio(tp, tp + fp, zero_division, "Precision")
 
 
-@_document
+@document
 def point_recall_score(y_true, y_pred, *, pred_convention="auto", zero_division="warn"):
     """Point-wise recall of the anomaly class: TP / (TP + FN) over time points.
 
@@ -117,7 +86,7 @@ def point_recall_score(y_true, y_pred, *, pred_convention="auto", zero_division=
     return safe_ratio(tp, tp + fn, zero_division, "Recall")
 
 
-@_document
+@document
 def point_f1_score(y_true, y_pred, *, pred_convention="auto", zero_division="warn"):
     """Point-wise F1 of the anomaly class, ``2 TP / (2 TP + FP + FN)``.
 
@@ -152,18 +121,18 @@ def point_f1_score(y_true, y_pred, *, pred_convention="auto", zero_division="war
 
 
 def _adjust(truth, pred):
-    starts, ends = runs(truth)
-    hit = runs_hit(starts, ends, pred)
+    starts, stops = runs(truth)
+    hit = runs_hit(starts, stops, pred)
     adjusted = pred.copy()
     # A detected event is credited in full: mark every point of the hit runs.
     cover = np.zeros(truth.shape[0] + 1, dtype=np.int64)
     np.add.at(cover, starts[hit], 1)
-    np.add.at(cover, ends[hit] + 1, -1)
+    np.add.at(cover, stops[hit], -1)
     adjusted |= np.cumsum(cover[:-1]) > 0
     return adjusted
 
 
-@_document
+@document
 def point_adjust(y_true, y_pred, *, pred_convention="auto"):
     """Point-adjust predictions: a true event hit at any point counts as fully detected.
 
@@ -195,7 +164,7 @@ def point_adjust(y_true, y_pred, *, pred_convention="auto"):
     return _adjust(truth, pred).astype(int)
 
 
-@_document
+@document
 def point_adjusted_f1_score(y_true, y_pred, *, pred_convention="auto", zero_division="warn"):
     """Point-wise F1 after point adjustment (see :func:`point_adjust`).
 

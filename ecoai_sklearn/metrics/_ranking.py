@@ -3,25 +3,14 @@
 import numpy as np
 from sklearn import metrics as skm
 
-from ._labels import check_same_length, check_y_score, check_y_true, runs, runs_reduce
-
-_SCORE_PARAMS = """y_true : array-like of shape (n_samples,)
-        True labels: 1 (or True) = anomaly, 0 (or False) = normal.
-    y_score : array-like of shape (n_samples,)
-        Anomaly scores, higher = more anomalous. For a scikit-learn outlier detector
-        pass ``-detector.decision_function(X)`` or ``-detector.score_samples(X)``
-        (their higher values mean *more normal*); the scorers of
-        :func:`make_anomaly_scorer` do this for you."""
-
-
-def _document(func):
-    func.__doc__ = func.__doc__.replace("%(scores)s", _SCORE_PARAMS)
-    return func
+from ..utils import check_anomaly_labels, check_scores, runs, runs_reduce
+from ._docstrings import document
+from ._labels import check_same_length
 
 
 def check_truth_and_scores(y_true, y_score, *, metric, need_normal=True):
-    truth = check_y_true(y_true)
-    score = check_y_score(y_score)
+    truth = check_anomaly_labels(y_true, name="y_true")
+    score = check_scores(y_score)
     check_same_length(truth, score, names=("y_true", "y_score"))
     if not truth.any():
         raise ValueError(f"{metric} is undefined: y_true holds no anomaly (no 1).")
@@ -30,7 +19,7 @@ def check_truth_and_scores(y_true, y_score, *, metric, need_normal=True):
     return truth, score
 
 
-@_document
+@document
 def point_roc_auc_score(y_true, y_score):
     """Area under the point-wise ROC curve of anomaly scores.
 
@@ -60,7 +49,7 @@ def point_roc_auc_score(y_true, y_score):
     return float(skm.roc_auc_score(truth, score))
 
 
-@_document
+@document
 def point_average_precision_score(y_true, y_score):
     """Average precision (area under the step-wise precision-recall curve) of scores.
 
@@ -94,7 +83,7 @@ def point_average_precision_score(y_true, y_score):
     return float(skm.average_precision_score(truth, score))
 
 
-@_document
+@document
 def best_f1_score(y_true, y_score, *, point_adjusted=False, return_threshold=False):
     """Best F1 over all thresholds of the scores: an oracle, for comparison only.
 
@@ -144,11 +133,11 @@ def best_f1_score(y_true, y_score, *, point_adjusted=False, return_threshold=Fal
     n_anomalies = np.count_nonzero(truth)
     if point_adjusted:
         # An event turns fully "detected" as soon as the threshold reaches its maximum score.
-        starts, ends = runs(truth)
+        starts, stops = runs(truth)
         n_events = starts.size
-        activation = np.concatenate((runs_reduce(np.maximum, score, starts, ends), score[~truth]))
+        activation = np.concatenate((runs_reduce(np.maximum, score, starts, stops), score[~truth]))
         tp_weight = np.zeros(activation.size)
-        tp_weight[:n_events] = ends - starts + 1
+        tp_weight[:n_events] = stops - starts
         fp_weight = np.ones(activation.size)
         fp_weight[:n_events] = 0.0
     else:

@@ -5,8 +5,8 @@ import inspect
 import numpy as np
 from sklearn.base import is_classifier
 
+from ..utils import PRED_CONVENTIONS, check_anomaly_labels, check_predictions
 from ._events import event_f1_score, event_precision_score, event_recall_score
-from ._labels import PRED_CONVENTIONS, check_y_pred, check_y_true
 from ._point import (
     point_adjusted_f1_score,
     point_f1_score,
@@ -101,7 +101,7 @@ class _AnomalyScorer:
             raise ValueError(
                 "Anomaly scorers need the true labels y (1 = anomaly, 0 = normal); got None."
             )
-        truth = check_y_true(y_true, name="y").astype(int)
+        truth = check_anomaly_labels(y_true, name="y").astype(int)
         pred = scores = None
         if any(name in _LABEL_METRICS for name in self.names):
             pred = self._predict(estimator, X)
@@ -116,9 +116,9 @@ class _AnomalyScorer:
     def _predict(self, estimator, X):
         convention = self.metric_kwargs.get("pred_convention", "sign")
         where = f"{type(estimator).__name__}.predict(X)"
-        return check_y_pred(estimator.predict(X), pred_convention=convention, name=where).astype(
-            int
-        )
+        return check_predictions(
+            estimator.predict(X), pred_convention=convention, name=where
+        ).astype(int)
 
     @staticmethod
     def _anomaly_scores(estimator, X):

@@ -17,8 +17,8 @@ same numbers with sorted scores and cumulative counts:
 
 import numpy as np
 
-from .._validation import check_positive_int
-from ._labels import runs, runs_reduce
+from ..utils import check_positive_int, runs, runs_reduce
+from ._docstrings import document
 from ._ranking import check_truth_and_scores
 
 _NEVER = np.iinfo(np.intp).max // 4
@@ -52,7 +52,8 @@ def vus_surfaces(truth, score, sliding_window, n_thresholds, *, roc=True):
     """Per-buffer range AP and range ROC AUC, as ``(ap, auc)`` arrays of length L + 1."""
     n = score.size
     n_anomalies = np.count_nonzero(truth)
-    starts, ends = runs(truth)
+    starts, stops = runs(truth)
+    ends = stops - 1  # last row of each run: the distances below are to run edges
     n_thr = n if n_thresholds is None else n_thresholds
 
     order = np.argsort(-score, kind="stable")
@@ -64,7 +65,7 @@ def vus_surfaces(truth, score, sliding_window, n_thresholds, *, roc=True):
     first = np.searchsorted(n_pred, rank, side="right")
 
     tp_truth = _per_threshold(first[truth], n_thr)
-    run_first = runs_reduce(np.minimum, first, starts, ends)
+    run_first = runs_reduce(np.minimum, first, starts, stops)
 
     max_half = sliding_window // 2
     normal = np.flatnonzero(~truth)
@@ -121,39 +122,12 @@ def _check_vus_params(sliding_window, n_thresholds):
     return sliding_window, n_thresholds
 
 
-_VUS_DOC = """
-    VUS (Paparrizos et al., VLDB 2022) averages a range-based curve area over buffer
-    lengths ``w = 0, 1, ..., sliding_window``. For buffer ``w``, each true anomaly run
-    is widened by ``w // 2`` points on each side with soft labels ``sqrt(1 - d / w)``
-    (``d`` = distance to the run, overlapping buffers capped at 1); recall is weighted by
-    the fraction of buffered segments that hold a predicted point, and false positives
-    inside a buffer are partly forgiven. This reproduces the reference implementation,
-    ``vus`` 0.0.6 ``get_metrics(score, labels, metric="vus", slidingWindow=...)``
-    (``metricor.RangeAUC_volume_opt``), to floating-point rounding, including its
-    ``n_thresholds=250`` thresholds taken at evenly spaced positions of the sorted
-    scores; it runs in O(n log n + sliding_window * (m + n_thresholds)) where m <= n is
-    the number of points within ``sliding_window // 2`` of an anomaly.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels, 1 (or True) = anomaly, 0 = normal; in time order.
-    y_score : array-like of shape (n_samples,)
-        Anomaly scores, higher = more anomalous (for a scikit-learn outlier detector pass
-        ``-decision_function(X)``).
-    sliding_window : int, default=100
-        Largest buffer length ``L``; the reference uses the series' period (its
-        ``find_length``), e.g. 96 for one day of 15-minute readings. 0 gives the
-        range-based area without buffer.
-    n_thresholds : int or None, default=250
-        Number of thresholds, as the reference's ``thre``. None uses every sorted
-        position (every score), the exact curve.
-"""
-
-
+@document
 def vus_pr_score(y_true, y_score, *, sliding_window=100, n_thresholds=250):
     """Volume under the range-based precision-recall surface (VUS-PR).
+
     %(vus)s
+
     Returns
     -------
     vus_pr : float
@@ -165,9 +139,7 @@ def vus_pr_score(y_true, y_score, *, sliding_window=100, n_thresholds=250):
 
     References
     ----------
-    J. Paparrizos, P. Boniol, T. Palpanas, R. S. Tsay, A. Elmore, M. J. Franklin,
-    "Volume Under the Surface: A New Accuracy Evaluation Measure for Time-Series
-    Anomaly Detection", PVLDB 15(11), 2022.
+    %(vus_references)s
 
     Examples
     --------
@@ -186,9 +158,12 @@ def vus_pr_score(y_true, y_score, *, sliding_window=100, n_thresholds=250):
     return float(np.mean(ap))
 
 
+@document
 def vus_roc_score(y_true, y_score, *, sliding_window=100, n_thresholds=250):
     """Volume under the range-based ROC surface (VUS-ROC).
+
     %(vus)s
+
     Returns
     -------
     vus_roc : float
@@ -200,9 +175,7 @@ def vus_roc_score(y_true, y_score, *, sliding_window=100, n_thresholds=250):
 
     References
     ----------
-    J. Paparrizos, P. Boniol, T. Palpanas, R. S. Tsay, A. Elmore, M. J. Franklin,
-    "Volume Under the Surface: A New Accuracy Evaluation Measure for Time-Series
-    Anomaly Detection", PVLDB 15(11), 2022.
+    %(vus_references)s
 
     Examples
     --------
@@ -219,7 +192,3 @@ def vus_roc_score(y_true, y_score, *, sliding_window=100, n_thresholds=250):
     sliding_window, n_thresholds = _check_vus_params(sliding_window, n_thresholds)
     _, auc = vus_surfaces(truth, score, sliding_window, n_thresholds, roc=True)
     return float(np.mean(auc))
-
-
-vus_pr_score.__doc__ = vus_pr_score.__doc__.replace("%(vus)s", _VUS_DOC)
-vus_roc_score.__doc__ = vus_roc_score.__doc__.replace("%(vus)s", _VUS_DOC)

@@ -13,18 +13,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, ProgressBar
 
-from .._validation import check_positive_int, validate_windows
+from ..utils import Interval, _fit_context, check_positive_int, validate_windows
 from ._net import _AutoencoderNet, _BatchIterator, _TailSplit
 
 #: keyword prefixes routed to the skorch net (``module__*`` builds the torch module)

@@ -2,12 +2,65 @@
 
 import inspect
 
+from ..utils import Substitution
 from ._base import _BaseAutoencoder
 from ._modules import CNNGRUModule, LSTMAEModule
 
 __all__ = ["CNNGRUAE", "LSTMAE"]
 
+_TRAINING_PARAMETERS = """\
+max_epochs : int, default=20
+    Passes over the training windows per call to :meth:`fit`.
+lr : float, default=1e-3
+    Learning rate of the optimizer.
+batch_size : int, default=64
+    Windows per training mini-batch.
+optimizer : torch optimizer class, default=torch.optim.Adam
+    Optimizer; its other arguments are set with ``optimizer__<name>`` keywords.
+validation_fraction : float or None, default=None
+    If set, the last fraction of the windows (in the given order, so later windows
+    of a time series) is held back and training stops when its loss has not improved
+    for ``n_iter_no_change`` epochs (skorch ``EarlyStopping``, best weights restored).
+n_iter_no_change : int, default=5
+    Patience of the early stopping (only used with ``validation_fraction``).
+callbacks : list of skorch callbacks or None, default=None
+    Extra skorch callbacks (instances or ``(name, callback)`` tuples).
+warm_start : bool, default=False
+    If True, a second :meth:`fit` continues training the fitted net (module,
+    optimizer state, history); it takes the new ``max_epochs``, ``lr``,
+    ``batch_size`` and ``verbose`` and keeps the other settings of the first fit.
+random_state : int, RandomState instance or None, default=None
+    Seeds weight initialisation, shuffling and dropout through local generators, so
+    equal seeds give equal weights, also when fitted in parallel threads (bit for
+    bit on CPU; on CUDA see PyTorch's notes on reproducibility).
+device : str or torch.device, default="auto"
+    Training and inference device; "auto" picks CUDA when available.
+verbose : int, default=0
+    If positive, print a table of losses per epoch and a progress bar per epoch."""
 
+_FITTED_ATTRIBUTES = """\
+history_ : skorch.history.History
+    Losses per epoch and per batch.
+n_iter_ : int
+    Epochs trained so far (across warm starts).
+window_length_ : int
+    Time steps per window seen in fit.
+n_channels_ : int
+    Channels per time step seen in fit (1 for 2D input).
+input_ndim_ : int
+    Rank of the training input (2 or 3); :meth:`inverse_transform` returns this rank.
+n_features_in_ : int
+    Same as ``window_length_`` (the second axis of X).
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Column names, when X is a DataFrame of 2D windows with string column names."""
+
+#: The parameters and fitted attributes both estimators share, written once.
+_document = Substitution(
+    training_parameters=_TRAINING_PARAMETERS, fitted_attributes=_FITTED_ATTRIBUTES
+)
+
+
+@_document
 class CNNGRUAE(_BaseAutoencoder):
     """Convolutional-recurrent (CNN-GRU) autoencoder of windows.
 
@@ -19,34 +72,7 @@ class CNNGRUAE(_BaseAutoencoder):
 
     Parameters
     ----------
-    max_epochs : int, default=20
-        Passes over the training windows per call to :meth:`fit`.
-    lr : float, default=1e-3
-        Learning rate of the optimizer.
-    batch_size : int, default=64
-        Windows per training mini-batch.
-    optimizer : torch optimizer class, default=torch.optim.Adam
-        Optimizer; its other arguments are set with ``optimizer__<name>`` keywords.
-    validation_fraction : float or None, default=None
-        If set, the last fraction of the windows (in the given order, so later windows
-        of a time series) is held back and training stops when its loss has not improved
-        for ``n_iter_no_change`` epochs (skorch ``EarlyStopping``, best weights restored).
-    n_iter_no_change : int, default=5
-        Patience of the early stopping (only used with ``validation_fraction``).
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks (instances or ``(name, callback)`` tuples).
-    warm_start : bool, default=False
-        If True, a second :meth:`fit` continues training the fitted net (module,
-        optimizer state, history); it takes the new ``max_epochs``, ``lr``,
-        ``batch_size`` and ``verbose`` and keeps the other settings of the first fit.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and dropout through local generators, so
-        equal seeds give equal weights, also when fitted in parallel threads (bit for
-        bit on CPU; on CUDA see PyTorch's notes on reproducibility).
-    device : str or torch.device, default="auto"
-        Training and inference device; "auto" picks CUDA when available.
-    verbose : int, default=0
-        If positive, print a table of losses per epoch and a progress bar per epoch.
+    %(training_parameters)s
     **kwargs : dict
         Routed parameters: ``module__<name>`` for :class:`CNNGRUModule`
         (``conv_channels=(32,)``, ``kernel_size=7``, ``hidden_size=64``,
@@ -60,20 +86,7 @@ class CNNGRUAE(_BaseAutoencoder):
         The trained skorch net.
     module_ : CNNGRUModule
         The trained torch module (``net_.module_``).
-    history_ : skorch.history.History
-        Losses per epoch and per batch.
-    n_iter_ : int
-        Epochs trained so far (across warm starts).
-    window_length_ : int
-        Time steps per window seen in fit.
-    n_channels_ : int
-        Channels per time step seen in fit (1 for 2D input).
-    input_ndim_ : int
-        Rank of the training input (2 or 3); :meth:`inverse_transform` returns this rank.
-    n_features_in_ : int
-        Same as ``window_length_`` (the second axis of X).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when X is a DataFrame of 2D windows with string column names.
+    %(fitted_attributes)s
 
     See Also
     --------
@@ -117,6 +130,7 @@ class CNNGRUAE(_BaseAutoencoder):
             )
 
 
+@_document
 class LSTMAE(_BaseAutoencoder):
     """Stacked LSTM autoencoder of windows.
 
@@ -127,32 +141,7 @@ class LSTMAE(_BaseAutoencoder):
 
     Parameters
     ----------
-    max_epochs : int, default=20
-        Passes over the training windows per call to :meth:`fit`.
-    lr : float, default=1e-3
-        Learning rate of the optimizer.
-    batch_size : int, default=64
-        Windows per training mini-batch.
-    optimizer : torch optimizer class, default=torch.optim.Adam
-        Optimizer; its other arguments are set with ``optimizer__<name>`` keywords.
-    validation_fraction : float or None, default=None
-        If set, the last fraction of the windows is held back and training stops when
-        its loss has not improved for ``n_iter_no_change`` epochs (best weights restored).
-    n_iter_no_change : int, default=5
-        Patience of the early stopping (only used with ``validation_fraction``).
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks.
-    warm_start : bool, default=False
-        If True, a second :meth:`fit` continues training the fitted net (module,
-        optimizer state, history); it takes the new ``max_epochs``, ``lr``,
-        ``batch_size`` and ``verbose`` and keeps the other settings of the first fit.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and dropout through local generators
-        (thread-safe; bit for bit on CPU).
-    device : str or torch.device, default="auto"
-        Training and inference device; "auto" picks CUDA when available.
-    verbose : int, default=0
-        If positive, print a table of losses per epoch and a progress bar per epoch.
+    %(training_parameters)s
     **kwargs : dict
         Routed parameters: ``module__<name>`` for :class:`LSTMAEModule`
         (``hidden_sizes=(64, 32)``, ``latent_size=None``, ``dropout=0.1``),
@@ -164,20 +153,7 @@ class LSTMAE(_BaseAutoencoder):
         The trained skorch net.
     module_ : LSTMAEModule
         The trained torch module.
-    history_ : skorch.history.History
-        Losses per epoch and per batch.
-    n_iter_ : int
-        Epochs trained so far (across warm starts).
-    window_length_ : int
-        Time steps per window seen in fit.
-    n_channels_ : int
-        Channels per time step seen in fit.
-    input_ndim_ : int
-        Rank of the training input (2 or 3).
-    n_features_in_ : int
-        Same as ``window_length_``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when X is a DataFrame with string column names.
+    %(fitted_attributes)s
 
     See Also
     --------

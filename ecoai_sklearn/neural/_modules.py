@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from .._validation import check_positive_int
+from ..utils import check_positive_int
 
 __all__ = ["CNNGRUModule", "LSTMAEModule", "USADModule", "reset_parameters"]
 
@@ -318,8 +318,8 @@ class USADModule(_AutoencoderModule):
     (the code included) is followed by the activation and the decoders end with a
     sigmoid, so windows are expected in [0, 1] (e.g. after a ``MinMaxScaler``). The
     sigmoid matters: with a linear output the adversarial phase drives the second
-    decoder's error to infinity (we measured ``mse(W, AE2(AE1(W)))`` growing to 3e7 in
-    100 epochs while ``AE1`` stopped learning); bounded, it saturates instead.
+    decoder's error ``mse(W, AE2(AE1(W)))`` up without bound while ``AE1`` stops
+    learning; bounded, it saturates instead.
 
     Parameters
     ----------

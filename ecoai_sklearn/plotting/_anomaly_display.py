@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..metrics._labels import check_y_pred, check_y_true
+from ..utils import check_anomaly_labels, check_predictions
 from ._inspect import detector_outputs
-from ._utils import as_x, cell_edges, format_time_axis, make_axes, shade
+from ._utils import as_x, cell_edges, document, format_time_axis, make_axes, shade
 
 _TRUE_STYLE = {"color": "tab:red", "alpha": 0.18, "linewidth": 0}
 _PRED_STYLE = {"color": "tab:orange", "alpha": 0.35, "linewidth": 0}
@@ -189,6 +189,7 @@ class AnomalyDisplay:
         return self
 
     @classmethod
+    @document
     def from_estimator(
         cls,
         estimator,
@@ -207,7 +208,7 @@ class AnomalyDisplay:
         anomalous when its score is above 0, sklearn's ``predict == -1`` rule); a
         detector without ``decision_function`` is scored by ``-score_samples(X)`` and its
         predictions come from ``predict`` (no threshold line). ``X`` is passed through
-        the detector once.
+        the detector once; the scores are then drawn by :meth:`from_predictions`.
 
         Parameters
         ----------
@@ -227,37 +228,30 @@ class AnomalyDisplay:
             by their period.
         name : str, default=None
             Title; default: the class name of ``estimator``.
-        ax : matplotlib Axes or sequence of Axes, default=None
-            Where to draw, see :meth:`plot`.
-        show_legend : bool, default=True
-            Whether to draw legends.
-
-        Returns
-        -------
-        display : AnomalyDisplay
+        %(anomaly_drawing)s
         """
         if show_errors not in ("auto", True, False):
             raise ValueError(f"show_errors must be 'auto', True or False; got {show_errors!r}.")
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(estimator)
-        series, channel_names, index_times = _split_frame(X)
         outputs = detector_outputs(estimator, X, errors=show_errors)
-        display = cls(
-            series=series,
-            scores=outputs.score,
-            timestamps=index_times if timestamps is None else timestamps,
+        return cls.from_predictions(
+            X,
+            outputs.score,
             y_true=y_true,
             y_pred=outputs.y_pred,
             threshold=outputs.threshold,
+            timestamps=timestamps,
             errors=outputs.errors,
-            channel_names=channel_names,
             error_names=outputs.error_names,
             name=type(estimator).__name__ if name is None else name,
+            ax=ax,
+            show_legend=show_legend,
         )
-        return display.plot(ax=ax, show_legend=show_legend)
 
     @classmethod
+    @document
     def from_predictions(
         cls,
         X,
@@ -298,14 +292,7 @@ class AnomalyDisplay:
             Labels of the error panels; default ``"error 0"``, ``"error 1"``, ...
         name : str, default=None
             Title.
-        ax : matplotlib Axes or sequence of Axes, default=None
-            Where to draw, see :meth:`plot`.
-        show_legend : bool, default=True
-            Whether to draw legends.
-
-        Returns
-        -------
-        display : AnomalyDisplay
+        %(anomaly_drawing)s
         """
         series, channel_names, index_times = _split_frame(X)
         if y_pred is None and threshold is not None:
@@ -385,7 +372,7 @@ def _check_display_data(display):
     data.x = as_x(display.timestamps, n)
     data.y_true = None
     if display.y_true is not None:
-        data.y_true = check_y_true(display.y_true)
+        data.y_true = check_anomaly_labels(display.y_true, name="y_true")
         _check_length(data.y_true, n, "y_true")
     data.y_pred = None
     if display.y_pred is not None:
@@ -423,7 +410,7 @@ def _check_y_pred(y_pred):
             "but 'all anomalies' for 0/1 labels. Pass a bool array (True = anomaly), e.g. "
             "y_pred=(detector.predict(X) == -1)."
         )
-    return check_y_pred(y_pred)
+    return check_predictions(y_pred)
 
 
 def _check_length(array, n, name):

@@ -6,30 +6,14 @@ window size (the multi-scale design of DESIGN.md). Nothing here refits anything.
 """
 
 import numpy as np
-from sklearn.utils import Bunch
 
-
-def _children(estimator):
-    """Sub-estimators of a Pipeline or FeatureUnion, in order (dropped steps skipped)."""
-    if hasattr(estimator, "steps"):
-        parts = [step for _, step in estimator.steps]
-    elif hasattr(estimator, "transformer_list"):
-        parts = [step for _, step in estimator.transformer_list]
-    else:
-        return []
-    return [p for p in parts if p is not None and not isinstance(p, str)]
+from ..utils import anomaly_outputs, is_value_feature, sub_estimators, walk_estimators
+from ..windowing import FFTWindower
 
 
 def find_windowers(estimator):
     """Every FFTWindower inside ``estimator`` (itself included), depth first."""
-    from ..windowing import FFTWindower
-
-    if isinstance(estimator, FFTWindower):
-        return [estimator]
-    found = []
-    for child in _children(estimator):
-        found.extend(find_windowers(child))
-    return found
+    return [step for step in walk_estimators(estimator) if isinstance(step, FFTWindower)]
 
 
 def windower_inputs(estimator, X):
@@ -39,17 +23,15 @@ def windower_inputs(estimator, X):
     (imputer, scaler: cheap); the networks after the windowers are never run. Samplers,
     which a pipeline skips outside ``fit``, are skipped here too.
     """
-    from ..windowing import FFTWindower
-
     if isinstance(estimator, FFTWindower):
         return [(estimator, X)]
     if hasattr(estimator, "transformer_list"):
         pairs = []
-        for child in _children(estimator):
+        for child in sub_estimators(estimator):
             pairs.extend(windower_inputs(child, X))
         return pairs
     if hasattr(estimator, "steps"):
-        steps = _children(estimator)
+        steps = sub_estimators(estimator)
         for step in steps:
             pairs = windower_inputs(step, X)
             if pairs:
@@ -64,54 +46,34 @@ def windower_inputs(estimator, X):
 def detector_outputs(detector, X, *, errors="auto"):
     """Anomaly score, threshold, predicted anomalies and per-scale errors of ``detector``.
 
-    The anomaly score is ``-decision_function(X)`` (higher = more anomalous) and the
-    threshold 0, so that ``score > threshold`` is exactly sklearn's ``predict == -1``
-    rule; without ``decision_function`` the score is ``-score_samples(X)``, there is no
-    threshold and the prediction comes from ``predict``. For a Pipeline, the input of
+    Score, threshold and predictions follow the package's one rule
+    (:func:`ecoai_sklearn.utils.anomaly_outputs`), applied to the last step of a
+    Pipeline on its input, so that the errors are computed once. For a Pipeline, the input of
     the last step (one error column per scale) is computed once and kept as ``errors``
     when ``errors`` is True, or "auto" and it has several columns.
     """
     final, features = detector, X
-    steps = _children(detector) if hasattr(detector, "steps") else []
+    steps = sub_estimators(detector) if hasattr(detector, "steps") else []
     if errors is not False and len(steps) > 1:
         final, features = steps[-1], detector[:-1].transform(X)
-    if hasattr(final, "decision_function"):
-        score = -np.asarray(final.decision_function(features), dtype=np.float64)
-        threshold = 0.0
-        y_pred = score > threshold
-    elif hasattr(final, "score_samples"):
-        score = -np.asarray(final.score_samples(features), dtype=np.float64)
-        threshold = None
-        y_pred = np.asarray(final.predict(features)) == -1
-    else:
-        raise TypeError(
-            "estimator must be a fitted outlier detector with decision_function or "
-            f"score_samples; got {type(detector).__name__}."
-        )
+    outputs = anomaly_outputs(final, features, name=type(detector).__name__)
     error_matrix, error_names = None, None
     if final is not detector:
         error_matrix = np.asarray(features, dtype=np.float64)
         if error_matrix.ndim == 1:
             error_matrix = error_matrix[:, np.newaxis]
-        from ..scoring._scorer import VALUE_PREFIX
-
         names = _output_names(detector[:-1])
         if error_matrix.ndim == 2 and names is not None and len(names) == error_matrix.shape[1]:
             # the readings a scorer appends (include_values=True) are no errors
-            is_error = [not name.startswith(VALUE_PREFIX) for name in names]
+            is_error = [not is_value_feature(name) for name in names]
             error_matrix = error_matrix[:, is_error]
             names = [name for name, keep in zip(names, is_error) if keep]
         if error_matrix.ndim != 2 or (errors == "auto" and error_matrix.shape[1] < 2):
             error_matrix = None
         else:
             error_names = _error_names(detector[:-1], names, error_matrix.shape[1])
-    return Bunch(
-        score=score.ravel(),
-        threshold=threshold,
-        y_pred=y_pred.ravel(),
-        errors=error_matrix,
-        error_names=error_names,
-    )
+    outputs.update(errors=error_matrix, error_names=error_names)
+    return outputs
 
 
 def _output_names(estimator):

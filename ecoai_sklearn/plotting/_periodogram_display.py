@@ -2,32 +2,11 @@
 
 import numpy as np
 
-from .._validation import check_series
-from ..windowing._periods import _combined_magnitude, _standardized_channels
+from ..windowing import amplitude_spectrum, find_periods
 from ._inspect import windower_inputs
-from ._utils import make_axes
+from ._utils import document, make_axes
 
-_DETRENDS = ("linear", "constant", "difference")
-
-
-def amplitude_spectrum(X, *, detrend="linear"):
-    """Periods (samples) and amplitudes of the spectrum :func:`find_periods` searches.
-
-    Each channel is detrended (or differenced) and standardized, tapered with a periodic
-    Hann window and transformed; the amplitude is the root mean square over channels of
-    ``2 |rfft| / sum(window)``, so that a pure sine of the standardized series has
-    amplitude ``sqrt(2)`` at its period. Bins from period ``n / 2`` (two cycles) down to
-    2 samples are returned, longest period first.
-    """
-    if detrend not in _DETRENDS:
-        raise ValueError(f"detrend must be one of {_DETRENDS}, got {detrend!r}.")
-    x = check_series(X, owner="PeriodogramDisplay")
-    z = _standardized_channels(x, detrend)
-    magnitude, scale = _combined_magnitude(z)
-    amplitude = magnitude * scale
-    n = z.shape[0]
-    bins = np.arange(2, amplitude.shape[0])
-    return n / bins, amplitude[bins]
+__all__ = ["PeriodogramDisplay", "amplitude_spectrum"]
 
 
 class PeriodogramDisplay:
@@ -136,6 +115,7 @@ class PeriodogramDisplay:
         return self
 
     @classmethod
+    @document
     def from_series(
         cls,
         X,
@@ -163,19 +143,10 @@ class PeriodogramDisplay:
             preprocesses the plotted spectrum.
         name : str, default=None
             Title.
-        ax : matplotlib Axes, default=None
-            Axes to draw on.
-        show_legend : bool, default=True
-            Whether to draw a legend.
-
-        Returns
-        -------
-        display : PeriodogramDisplay
+        %(periodogram_drawing)s
         """
         periods, amplitudes = amplitude_spectrum(X, detrend=detrend)
         if chosen_periods is None:
-            from ..windowing import find_periods
-
             chosen_periods = find_periods(
                 X,
                 n_periods=n_periods,
@@ -189,6 +160,7 @@ class PeriodogramDisplay:
         return display.plot(ax=ax, show_legend=show_legend)
 
     @classmethod
+    @document
     def from_estimator(cls, estimator, X, *, name=None, ax=None, show_legend=True):
         """Plot the spectrum a fitted detector's windowers saw, and their window sizes.
 
@@ -202,14 +174,7 @@ class PeriodogramDisplay:
             series the windower receives, preprocessed with the windower's ``detrend``.
         name : str, default=None
             Title; default: the class name of ``estimator``.
-        ax : matplotlib Axes, default=None
-            Axes to draw on.
-        show_legend : bool, default=True
-            Whether to draw a legend.
-
-        Returns
-        -------
-        display : PeriodogramDisplay
+        %(periodogram_drawing)s
         """
         from sklearn.utils.validation import check_is_fitted
 

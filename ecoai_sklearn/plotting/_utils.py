@@ -7,6 +7,31 @@ work without the ``plot`` extra, and fail with an actionable message when a plot
 import numpy as np
 import pandas as pd
 
+from ..utils import Substitution, runs
+
+#: Fills the drawing parameters and Returns section shared by each display's
+#: ``from_*`` constructors.
+document = Substitution(
+    anomaly_drawing="""\
+ax : matplotlib Axes or sequence of Axes, default=None
+    Where to draw, see :meth:`plot`.
+show_legend : bool, default=True
+    Whether to draw legends.
+
+Returns
+-------
+display : AnomalyDisplay""",
+    periodogram_drawing="""\
+ax : matplotlib Axes, default=None
+    Axes to draw on.
+show_legend : bool, default=True
+    Whether to draw a legend.
+
+Returns
+-------
+display : PeriodogramDisplay""",
+)
+
 
 def check_matplotlib(caller):
     """Import and return ``matplotlib.pyplot``, or raise an ImportError naming the extra."""
@@ -108,15 +133,11 @@ def cell_edges(x):
     return np.concatenate([[x[0] - (x[1] - x[0]) / 2], middle, [x[-1] + (x[-1] - x[-2]) / 2]])
 
 
-def runs(mask):
-    """Start and end (exclusive) row of each run of True in a 1D bool array."""
-    padded = np.concatenate([[0], mask.astype(np.int8), [0]])
-    change = np.flatnonzero(np.diff(padded))
-    return change[0::2], change[1::2]
-
-
 def shade(ax, edges, mask, *, label, **kwargs):
-    """One ``axvspan`` per run of True in ``mask``; only the first one carries the label."""
+    """One ``axvspan`` per run of True in ``mask``; only the first one carries the label.
+
+    A run ``[start, stop)`` spans the cells from ``edges[start]`` to ``edges[stop]``.
+    """
     spans = []
     for start, end in zip(*runs(mask)):
         spans.append(

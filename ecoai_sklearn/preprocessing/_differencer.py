@@ -3,11 +3,10 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
 
-from .._validation import validate_series
+from ..utils import Interval, _fit_context, validate_series
 
 
 class Differencer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):

@@ -3,12 +3,11 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.impute import KNNImputer
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import validate_series
+from ..utils import Interval, StrOptions, _fit_context, validate_series
 from ..windowing import find_periods
 
 
@@ -88,11 +87,10 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     - a channel with no observed value during fit raises a ValueError naming it; in
       :meth:`transform` an all-missing channel is filled from the other channels as above.
 
-    On 60 days of :func:`~ecoai_sklearn.datasets.make_industrial_load` with 2 % of the
-    readings, ten 6-hour gaps and two whole days removed, the mean absolute error of the
-    filled values (relative to each channel's mean) was 0.025, against 0.13 for
-    ``KNNImputer`` on the raw rows (neighbours = timestamps with similar readings in the
-    other channels) and 0.14 for linear interpolation.
+    Neighbours are whole cycles, not timestamps: on daily load this fills gaps, whole
+    missing days included, more accurately than ``KNNImputer`` on the raw rows
+    (neighbours = timestamps with similar readings in the other channels) or linear
+    interpolation (``benchmarks/RESULTS.md``, section 7).
 
     ``period="auto"`` fills the gaps of each channel by linear interpolation and takes
     the best period of :func:`~ecoai_sklearn.windowing.find_periods` (one day, not half

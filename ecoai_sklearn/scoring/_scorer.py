@@ -5,16 +5,20 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_consistent_length,
-    check_is_fitted,
-)
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import validate_windows
-from ..metrics._labels import check_y_true
+from ..utils import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+    check_anomaly_labels,
+    error_feature_names,
+    validate_windows,
+    value_feature_names,
+)
 from ._aggregate import (
     POINT_METRICS,
     PathAccumulator,
@@ -24,10 +28,6 @@ from ._aggregate import (
 )
 
 _METRICS = ("dtw", "mse", "softdtw", "model")
-
-
-#: prefix of the reading columns that ``include_values=True`` appends
-VALUE_PREFIX = "value_ch"
 
 #: "auto" strides keep at least this many training windows when the series allows
 MIN_TRAIN_WINDOWS = 1000
@@ -97,7 +97,7 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         ``distance ** 2 / (w * c)``), robust to small time shifts; ``"mse"`` the
         squared differences step by step; ``"softdtw"`` tslearn's soft-DTW divergence
         (:class:`tslearn.metrics.SoftDTWLossPyTorch` with ``normalize=True``) divided by
-        ``w * c``, about 100 times slower than ``"dtw"``; ``"model"`` the estimator's
+        ``w * c``, much slower than ``"dtw"``; ``"model"`` the estimator's
         own ``score_windows`` (for :class:`~ecoai_sklearn.neural.USAD`, its
         ``alpha``/``beta`` score).
     aggregation : {"path", "covering"}, default="path"
@@ -211,17 +211,15 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
     after this step, come from an autoencoder that saw those windows or their
     overlapping neighbours. With ``cv``, they come from autoencoders that did not
     (cross fitting, as in scikit-learn's :class:`~sklearn.preprocessing.TargetEncoder`;
-    then ``fit(X).transform(X)`` differs from ``fit_transform(X)``). On
-    :func:`~ecoai_sklearn.datasets.make_industrial_load` (8 weeks to train, 4 weeks
-    after them to test) the cross-fitted errors of normal training rows were as low
-    as the in-sample ones (median 0.00093 against 0.00089), whereas the same
-    autoencoders erred 1.5 to 2 times more on the later 4 weeks: what a threshold
-    must allow for is the change of the series over time, not the autoencoder's
-    memory of its training windows. Hence ``cv=None`` by default; cross fitting is
-    there for autoencoders large enough to memorise their training windows.
-    Autoencoders trained on fewer optimizer steps err much more (loss 0.018 against
-    0.002 for half as many windows), so the fold models get as many training
-    windows as ``estimator_``.
+    then ``fit(X).transform(X)`` differs from ``fit_transform(X)``). With the
+    factories' autoencoders on generated load the cross-fitted errors of normal
+    training rows were as low as the in-sample ones, whereas the errors on later weeks
+    were higher (``benchmarks/RESULTS.md``, section 6): what a threshold must allow
+    for is the change of the series over time, not the autoencoder's memory of its
+    training windows. Hence ``cv=None`` by default; cross fitting is there for
+    autoencoders large enough to memorise their training windows. An autoencoder
+    trained on fewer optimizer steps errs much more, so the fold models get as many
+    training windows as ``estimator_``.
 
     Examples
     --------
@@ -479,14 +477,7 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         """Per-window anomaly flags from ``y`` (None when not needed or not given)."""
         if y is None or (self.fit_on == "all" and self.augmenter is None):
             return None
-        check_consistent_length(np.empty(n), y)
-        try:
-            anomalous = check_y_true(y, name="y")
-        except (TypeError, ValueError):
-            if self.fit_on == "normal":
-                raise
-            return None  # not anomaly labels: the augmenter gets none
-        return self._window_labels(anomalous, n, w)
+        return self._window_labels(check_anomaly_labels(y, n_samples=n), n, w)
 
     def _window_labels(self, anomalous, n, w):
         """True for each window (row) that covers a row labelled 1."""
@@ -595,13 +586,9 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
-        channels = range(self.n_channels_)
-        if self.channels == "joint":
-            names = [f"{self.metric}_error"]
-        else:
-            names = [f"{self.metric}_error_ch{k}" for k in channels]
+        names = error_feature_names(self.metric, self.n_channels_, joint=self.channels == "joint")
         if self.include_values:
-            names += [f"{VALUE_PREFIX}{k}" for k in channels]
+            names += value_feature_names(self.n_channels_)
         return np.asarray(names, dtype=object)
 
     # ------------------------------------------------------------------ helpers

@@ -4,7 +4,8 @@ import numbers
 
 import numpy as np
 from scipy.stats import norm
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from ..utils import Interval, StrOptions, validate_params
 
 TAILS = ("both", "upper", "lower")
 

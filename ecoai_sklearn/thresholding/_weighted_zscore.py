@@ -1,15 +1,12 @@
 """Outlier detector with one Z threshold per column (usage category or score column)."""
 
 import numbers
-import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
-from sklearn.utils import column_or_1d
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_consistent_length, check_is_fitted
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import validate_series
+from ..utils import Interval, StrOptions, _fit_context, check_anomaly_labels, validate_series
 from ._combine import combine_exceedances, tune_ratio_table, tune_thresholds, vote_rule
 from ._derivation import (
     TAILS,
@@ -68,10 +65,10 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         ``k``'s expected ratio. The default is the two-sided tail of the 3-sigma rule,
         ``2 Phi(-3)``: columns of equal shares get the classical cut 3.0. This is a
         fraction of readings (cells), not of rows: with ``combine="any"`` the fraction of
-        flagged rows is larger. ``"tune"`` (with ``thresholds="auto"``) picks ``c`` on a
-        log grid from 1e-6 to 0.5 to maximise ``metric`` on the labelled training rows:
-        one parameter fitted, the derived ratios between columns kept. See
-        ``expected_ratio_``.
+        flagged rows is larger. ``"tune"`` picks ``c`` on a log grid from 1e-6 to 0.5
+        to maximise ``metric`` on the labelled training rows: one parameter fitted, the
+        derived ratios between columns kept (see ``expected_ratio_``); it needs
+        ``thresholds="auto"``, and ``fit`` raises a ``ValueError`` otherwise.
     share_power : float, default=1.0
         Exponent ``g`` >= 0 in ``r_k`` proportional to ``shares_[k] ** -g``. 0 gives every
         column the same ratio (one global cut), 1 an equal part of the weighted budget.
@@ -313,12 +310,10 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             Training rows, one column per category or score; row ``i`` sits at cycle
             step ``phase + i``.
         y : array-like of shape (n_samples,), default=None
-            Optional labels, 1 = anomaly and 0 = normal. Locations and scales are then
-            fitted on the normal rows only; ``thresholds="tune"`` requires them. A ``y``
-            holding other values (class labels passed along a pipeline, or -1/+1
-            predictions) is ignored with a ``UserWarning``, except when tuning
-            (``thresholds="tune"`` or ``expected_ratio="tune"``), which raises a
-            ``ValueError``.
+            Optional anomaly labels, 1 = anomaly and 0 = normal (bool, int or float).
+            Locations and scales are then fitted on the normal rows only;
+            ``thresholds="tune"`` and ``expected_ratio="tune"`` require them. Any other
+            value (class labels, -1/+1 predictions, NaN) raises a ``ValueError``.
 
         Returns
         -------
@@ -326,71 +321,23 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             Fitted detector.
         """
         X = validate_series(self, X)
-        tune_each = _is(self.thresholds, "tune")
-        tune_ratio = _is(self.thresholds, "auto") and _is(self.expected_ratio, "tune")
-        anomalous = self._check_labels(y, X.shape[0], required=tune_each or tune_ratio)
+        mode = self._threshold_mode()
+        anomalous = self._check_labels(y, X.shape[0])
         if self.weekly is not None and self.period is None:
             raise ValueError(
                 f"weekly={self.weekly!r} needs period (rows per day, e.g. 96); got period=None."
             )
-        low, high = check_bounds(self.threshold_bounds, name="threshold_bounds")
+        bounds = check_bounds(self.threshold_bounds, name="threshold_bounds")
         normal = ~anomalous
-        n_slots, n_groups = cycle_layout(self.period, self.weekly)
-        positions = self._positions(X.shape[0])
-        self.location_, self.scale_, self.pooled_half_width_ = fit_profile(
-            X[normal],
-            positions[normal],
-            n_slots=n_slots,
-            n_groups=n_groups,
-            robust=self.robust,
-            min_samples=self.min_samples,
-            scale_window=self.scale_window,
-        )
-        D = self._deviations(X, positions)
-        self.shares_ = self._fit_shares(X[normal])
-        weights = self._by_column(self.vote_weights, "vote_weights", shares=self.shares_)
-        if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
-            raise ValueError(
-                f"vote_weights must be finite and >= 0 with a positive sum, got {weights.tolist()}."
-            )
-        self.vote_weights_, self.vote_fraction_ = vote_rule(self.combine, weights)
-
-        if (tune_each or tune_ratio) and not anomalous.any():
-            what = "thresholds='tune'" if tune_each else "expected_ratio='tune'"
+        D = self._fit_profile(X, normal)
+        self._fit_votes(X[normal])
+        if mode in ("tune", "tune_ratio") and not anomalous.any():
+            what = "thresholds='tune'" if mode == "tune" else "expected_ratio='tune'"
             raise ValueError(
                 f"{what} needs labels y with at least one anomaly (1); "
                 + ("got y=None." if y is None else "y holds only normal rows (0).")
             )
-        self.expected_ratio_ = None
-        if tune_each:
-            n_grid = min(_TUNE_MAX_CANDIDATES, int(np.ceil((high - low) / _TUNE_STEP)) + 1)
-            self.thresholds_, _, _ = tune_thresholds(
-                D,
-                anomalous,
-                weights=self.vote_weights_,
-                fraction=self.vote_fraction_,
-                grid=np.linspace(low, high, n_grid),
-                metric=self.metric,
-            )
-        elif tune_ratio:
-            candidates = np.geomspace(_RATIO_GRID[0], _RATIO_GRID[1], _RATIO_GRID[2])
-            table = np.stack([self._derive(D[normal], c, low, high) for c in candidates])
-            best, _ = tune_ratio_table(
-                D,
-                anomalous,
-                table,
-                weights=self.vote_weights_,
-                fraction=self.vote_fraction_,
-                metric=self.metric,
-            )
-            self.expected_ratio_ = float(candidates[best])
-            self.thresholds_ = table[best]
-        elif _is(self.thresholds, "auto"):
-            self.expected_ratio_ = float(self.expected_ratio)
-            self.thresholds_ = self._derive(D[normal], self.expected_ratio, low, high)
-        else:
-            self.thresholds_ = self._explicit_thresholds()
-
+        self.thresholds_, self.expected_ratio_ = self._fit_thresholds(mode, D, anomalous, bounds)
         if self.reference == "gaussian":
             self.expected_ratios_ = gaussian_tail(self.thresholds_, self.tail)
         else:
@@ -488,31 +435,77 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
     def _deviations(self, X, positions):
         return self._tail_transform((X - self.location_[positions]) / self.scale_[positions])
 
+    def _threshold_mode(self):
+        """``"tune"``, ``"tune_ratio"``, ``"auto"`` or ``"given"``, from the parameters."""
+        if _is(self.expected_ratio, "tune") and not _is(self.thresholds, "auto"):
+            raise ValueError(
+                "expected_ratio='tune' tunes the level of the derived thresholds, so it "
+                f"needs thresholds='auto'; got thresholds={self.thresholds!r}. Use a float "
+                "expected_ratio, or thresholds='auto'."
+            )
+        if _is(self.thresholds, "tune"):
+            return "tune"
+        if _is(self.thresholds, "auto"):
+            return "tune_ratio" if _is(self.expected_ratio, "tune") else "auto"
+        return "given"
+
     @staticmethod
-    def _check_labels(y, n_samples, *, required):
-        """Boolean mask of anomalous rows; all False when ``y`` is None or not 0/1."""
+    def _check_labels(y, n_samples):
+        """Boolean mask of anomalous rows (all False when ``y`` is None)."""
         if y is None:
             return np.zeros(n_samples, dtype=bool)
-        y = column_or_1d(y, warn=True)
-        check_consistent_length(np.empty(n_samples), y)
-        values = np.unique(y)
-        if not np.all(np.isin(values, [0, 1])):
-            message = (
-                "y must hold anomaly labels 1 (anomaly) and 0 (normal); got values "
-                f"{values[:10].tolist()}"
-            )
-            if required:
-                raise ValueError(message + ".")
-            # Pipelines hand y to every step: class labels meant for another step must
-            # not be read as anomaly labels, nor break an unsupervised fit.
-            warnings.warn(message + "; fitting without labels.", UserWarning, stacklevel=4)
-            return np.zeros(n_samples, dtype=bool)
-        anomalous = y == 1
+        anomalous = check_anomaly_labels(y, n_samples=n_samples)
         if anomalous.all():
             raise ValueError(
                 f"y marks all {n_samples} sample(s) as anomalies (1); no normal rows to fit on."
             )
         return anomalous
+
+    def _fit_profile(self, X, normal):
+        """Fit ``location_``, ``scale_`` and ``pooled_half_width_`` on the normal rows;
+        return the tail-transformed Z values of all rows."""
+        n_slots, n_groups = cycle_layout(self.period, self.weekly)
+        positions = self._positions(X.shape[0])
+        self.location_, self.scale_, self.pooled_half_width_ = fit_profile(
+            X[normal],
+            positions[normal],
+            n_slots=n_slots,
+            n_groups=n_groups,
+            robust=self.robust,
+            min_samples=self.min_samples,
+            scale_window=self.scale_window,
+        )
+        return self._deviations(X, positions)
+
+    def _fit_votes(self, X_normal):
+        """Fit ``shares_``, ``vote_weights_`` and ``vote_fraction_``."""
+        self.shares_ = self._fit_shares(X_normal)
+        weights = self._by_column(self.vote_weights, "vote_weights", shares=self.shares_)
+        if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+            raise ValueError(
+                f"vote_weights must be finite and >= 0 with a positive sum, got {weights.tolist()}."
+            )
+        self.vote_weights_, self.vote_fraction_ = vote_rule(self.combine, weights)
+
+    def _fit_thresholds(self, mode, D, anomalous, bounds):
+        """``(thresholds_, expected_ratio_)`` for the threshold mode."""
+        low, high = bounds
+        normal = ~anomalous
+        votes = {"weights": self.vote_weights_, "fraction": self.vote_fraction_}
+        if mode == "tune":
+            n_grid = min(_TUNE_MAX_CANDIDATES, int(np.ceil((high - low) / _TUNE_STEP)) + 1)
+            grid = np.linspace(low, high, n_grid)
+            thresholds, _, _ = tune_thresholds(D, anomalous, grid=grid, metric=self.metric, **votes)
+            return thresholds, None
+        if mode == "tune_ratio":
+            candidates = np.geomspace(*_RATIO_GRID)
+            table = np.stack([self._derive(D[normal], c, low, high) for c in candidates])
+            best, _ = tune_ratio_table(D, anomalous, table, metric=self.metric, **votes)
+            return table[best], float(candidates[best])
+        if mode == "auto":
+            ratio = float(self.expected_ratio)
+            return self._derive(D[normal], ratio, low, high), ratio
+        return self._explicit_thresholds(), None
 
     def _fit_shares(self, X_normal):
         if self.expected_shares is not None:

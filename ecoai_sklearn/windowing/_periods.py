@@ -15,9 +15,11 @@ from numbers import Integral
 
 import numpy as np
 from scipy import signal
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from .._validation import check_series
+from ..utils import Interval, StrOptions, check_series, validate_params
+
+# Preprocessing of each channel before its spectrum is taken.
+_DETRENDS = ("linear", "constant", "difference")
 
 # Harmonic orders 2..4 of a candidate feed its score (a daily cycle's 12-, 8- and 6-hour
 # components), with weight 1/h: a spurious peak at twice a true period must be at least
@@ -50,7 +52,7 @@ _HARMONIC_TOL = 1.0
     {
         "X": ["array-like"],
         "n_periods": [Interval(Integral, 1, None, closed="left")],
-        "detrend": [StrOptions({"linear", "constant", "difference"})],
+        "detrend": [StrOptions(set(_DETRENDS))],
         "min_period": [Interval(Integral, 2, None, closed="left")],
         "max_period": [Interval(Integral, 2, None, closed="left"), None],
         "return_amplitudes": ["boolean"],
@@ -216,6 +218,53 @@ def find_periods(
     if return_amplitudes:
         return periods, peaks.amplitudes[chosen]
     return periods
+
+
+def amplitude_spectrum(X, *, detrend="linear"):
+    """Periods (samples) and amplitudes of the spectrum :func:`find_periods` searches.
+
+    Each channel is detrended (or differenced) and standardized, tapered with a periodic
+    Hann window and transformed; the amplitude is the root mean square over channels of
+    ``2 |rfft| / sum(window)``, so that a pure sine of the standardized series has
+    amplitude ``sqrt(2)`` at its period. Bins from period ``n / 2`` (two cycles) down to
+    2 samples are returned, longest period first.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_timestamps,) or (n_timestamps, n_channels)
+        The series, rows in time order, without missing readings.
+    detrend : {"linear", "constant", "difference"}, default="linear"
+        Preprocessing of each channel, as in :func:`find_periods`.
+
+    Returns
+    -------
+    periods : ndarray of shape (n_bins,)
+        Period of each bin, in samples, decreasing.
+    amplitudes : ndarray of shape (n_bins,)
+        Amplitude of each bin, in units of the standardized series.
+
+    See Also
+    --------
+    find_periods : The periods of the strongest peaks of this spectrum.
+    ecoai_sklearn.plotting.PeriodogramDisplay : Draws it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ecoai_sklearn.windowing import amplitude_spectrum
+    >>> t = np.arange(960)
+    >>> periods, amplitudes = amplitude_spectrum(np.sin(2 * np.pi * t / 96))
+    >>> int(periods[np.argmax(amplitudes)])
+    96
+    """
+    if detrend not in _DETRENDS:
+        raise ValueError(f"detrend must be one of {_DETRENDS}, got {detrend!r}.")
+    x = check_series(X, owner="amplitude_spectrum")
+    z = _standardized_channels(x, detrend)
+    magnitude, scale = _combined_magnitude(z)
+    amplitude = magnitude * scale
+    bins = np.arange(2, amplitude.shape[0])
+    return z.shape[0] / bins, amplitude[bins]
 
 
 class _Peaks:

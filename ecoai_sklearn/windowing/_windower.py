@@ -4,11 +4,10 @@ from numbers import Integral
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import validate_series
+from ..utils import Interval, StrOptions, _fit_context, validate_series
 from ._periods import find_periods
 
 _OUTPUT_CONTAINERS = (None, "default", "pandas", "polars")

@@ -25,7 +25,7 @@ import io
 import json
 import os
 
-from ._cli_base import CLIError, one_line
+from ._base import CLIError, one_line
 
 MAGIC = b"ECOAI-SKLEARN-MODEL 1\n"
 _ENVELOPE_KEY = "magic"
@@ -36,7 +36,7 @@ _MAX_HEADER = 64 * 1024
 def _versions():
     import sklearn
 
-    from . import __version__
+    from .. import __version__
 
     versions = {"ecoai_sklearn_version": __version__, "sklearn_version": sklearn.__version__}
     try:
@@ -72,12 +72,6 @@ def save_model(path, detector, *, info):
         os.replace(temporary, path)
     except OSError as exc:
         raise CLIError(f"{path}: cannot write the model: {exc.strerror or exc}.") from exc
-
-
-def read_header(path):
-    """The metadata of a model file, checked, without unpickling anything."""
-    header, _ = _read(path)
-    return header
 
 
 def load_model(path):

@@ -1,32 +1,13 @@
-"""The ``ecoai-detect`` command: fit, apply and evaluate anomaly detectors on CSV files.
+"""The argument parser of ``ecoai-detect``, one function per subcommand.
 
-Subcommands::
-
-    ecoai-detect demo                                  default detector on built-in data
-    ecoai-detect fit DATA.csv --detector NAME --out MODEL
-    ecoai-detect predict MODEL DATA.csv --out RESULT.csv
-    ecoai-detect evaluate MODEL DATA.csv               metrics against a label column
-
-Use ``main(argv)`` to run it from Python; it returns the exit code (0 success, 1 error
-in the data or the run, 2 bad command line, 130 interrupted). Heavy libraries (torch,
-skorch, pandas) are imported only by the subcommands that need them.
+Nothing heavy is imported here (no numpy, pandas, scikit-learn or torch): ``--help``
+and usage errors answer at once.
 """
 
 import argparse
-import sys
 
-from ._cli_base import (
-    DEFAULT_DETECTOR,
-    DEMO_DAYS,
-    DETECTORS,
-    QUICK_DAYS,
-    QUICK_EPOCHS,
-    CLIError,
-    describe_detectors,
-    one_line,
-)
-
-PROG = "ecoai-detect"
+from ._base import DEMO_DAYS, PROG, QUICK_DAYS, QUICK_EPOCHS
+from ._registry import DEFAULT_DETECTOR, DETECTORS, describe_detectors
 
 _DESCRIPTION = """\
 Find anomalies in electric-power time series with the detectors of ecoai_sklearn.
@@ -51,9 +32,9 @@ model files are pickles (joblib) in an envelope: loading one can run code stored
 but a file crafted to look valid is not detected: load only models you trust.
 """
 
-_FIT_EPILOG = f"""\
+_FIT_EPILOG = """\
 detectors (--detector):
-{describe_detectors()}
+{detectors}
 
 Parameters of a detector can be changed with --set KEY=VALUE (repeatable); KEY is a
 scikit-learn parameter name of the pipeline, as get_params() lists it, e.g.
@@ -158,7 +139,7 @@ def build_parser():
     >>> args.command, args.detector, args.out
     ('fit', 'fft-cnngru', 'load.model')
     """
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -170,14 +151,28 @@ def build_parser():
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    demo = commands.add_parser(
+    _add_demo_parser(commands)
+    _add_fit_parser(commands)
+    _add_predict_parser(commands)
+    _add_evaluate_parser(commands)
+    return parser
+
+
+def _subcommand(commands, name, **texts):
+    """A subparser whose description and epilog keep their line breaks."""
+    return commands.add_parser(name, formatter_class=argparse.RawDescriptionHelpFormatter, **texts)
+
+
+def _add_demo_parser(commands):
+    """The ``demo`` subcommand."""
+    demo = _subcommand(
+        commands,
         "demo",
         help="run the default detector on built-in synthetic data and report",
         description="Fit a detector on the first two weeks of synthetic 15-minute industrial "
         "load (4 usage categories, labelled anomalies), detect anomalies in the week after, "
         "which it never saw, and report what was found, precision/recall/F1 and the time "
         "taken. Writes a plot when matplotlib is installed.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument(
         "--detector", default=DEFAULT_DETECTOR, choices=list(DETECTORS), help="detector"
@@ -211,13 +206,16 @@ def build_parser():
     demo.add_argument("--no-plot", action="store_true", help="do not write a plot")
     _add_run_options(demo)
 
-    fit = commands.add_parser(
+
+def _add_fit_parser(commands):
+    """The ``fit`` subcommand."""
+    fit = _subcommand(
+        commands,
         "fit",
         help="fit a detector on a CSV file and save it",
         description="Fit a detector on the series of DATA and save it to MODEL. Fitting is "
         "unsupervised unless --use-labels is given.",
-        epilog=_FIT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_FIT_EPILOG.format(detectors=describe_detectors()),
     )
     fit.add_argument("data", metavar="DATA.csv", help="training series")
     fit.add_argument("--out", metavar="MODEL", required=True, help="model file to write")
@@ -251,12 +249,15 @@ def build_parser():
     _add_column_options(fit, labels=False)
     _add_run_options(fit)
 
-    predict = commands.add_parser(
+
+def _add_predict_parser(commands):
+    """The ``predict`` subcommand."""
+    predict = _subcommand(
+        commands,
         "predict",
         help="score every row of a CSV file with a saved model",
         description="Score every row of DATA with the detector saved in MODEL.",
         epilog=_PREDICT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     predict.add_argument("model", metavar="MODEL", help="model file written by 'fit'")
     predict.add_argument("data", metavar="DATA.csv", help="series to score")
@@ -267,13 +268,16 @@ def build_parser():
     _add_history_option(predict)
     _add_run_options(predict)
 
-    evaluate = commands.add_parser(
+
+def _add_evaluate_parser(commands):
+    """The ``evaluate`` subcommand."""
+    evaluate = _subcommand(
+        commands,
         "evaluate",
         help="compare a saved model's detections with a label column",
         description="Score DATA with the detector saved in MODEL and compare the "
         "detections with the file's 0/1 label column: point-wise and event-wise "
         "precision, recall and F1, and threshold-free ROC AUC and average precision.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     evaluate.add_argument("model", metavar="MODEL", help="model file written by 'fit'")
     evaluate.add_argument("data", metavar="DATA.csv", help="labelled series")
@@ -281,93 +285,3 @@ def build_parser():
     _add_column_options(evaluate, labels=True)
     _add_history_option(evaluate)
     _add_run_options(evaluate)
-    return parser
-
-
-def main(argv=None):
-    """Run ``ecoai-detect`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Command-line arguments, without the program name.
-
-    Returns
-    -------
-    code : int
-        0 on success, 1 when the data or the run fails, 2 for a bad command line
-        (argparse's convention), 130 when interrupted.
-
-    Examples
-    --------
-    >>> from ecoai_sklearn.cli import main
-    >>> main(["--version"])  # doctest: +ELLIPSIS
-    ecoai-detect ...
-    0
-    """
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, usage errors
-        return exc.code if isinstance(exc.code, int) else 2
-    try:
-        return _COMMANDS[args.command](args)
-    except CLIError as exc:
-        if args.debug:
-            raise
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # a bug or an unforeseen failure: still one line by default
-        if args.debug:
-            raise
-        print(
-            f"{PROG}: error: unexpected {type(exc).__name__}: {one_line(exc)} "
-            "(run with --debug for the traceback)",
-            file=sys.stderr,
-        )
-        return 1
-
-
-def _progress(args):
-    if args.progress is None:
-        return not args.quiet and sys.stderr.isatty()
-    return args.progress
-
-
-def _run_demo(args):
-    from ._cli_demo import run_demo
-
-    return run_demo(args, progress=_progress(args))
-
-
-def _run_fit(args):
-    from ._cli_commands import run_fit
-
-    return run_fit(args, progress=_progress(args))
-
-
-def _run_predict(args):
-    from ._cli_commands import run_predict
-
-    return run_predict(args)
-
-
-def _run_evaluate(args):
-    from ._cli_commands import run_evaluate
-
-    return run_evaluate(args)
-
-
-_COMMANDS = {
-    "demo": _run_demo,
-    "fit": _run_fit,
-    "predict": _run_predict,
-    "evaluate": _run_evaluate,
-}
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,24 +2,26 @@
 
 import time
 
-from ._cli_base import (
+from ..datasets import make_industrial_load
+from ..utils import runs
+from ._base import (
     DEMO_DAYS,
     DEMO_EPOCHS,
-    DETECTORS,
     QUICK_DAYS,
     QUICK_EPOCHS,
     CLIError,
+    Reporter,
     one_line,
 )
-from ._cli_commands import evaluation, format_evaluation
-from ._cli_detectors import (
-    Reporter,
+from ._detectors import (
     build_detector,
     fit_detector,
     history_rows,
     parse_settings,
     score_detector,
 )
+from ._evaluate import evaluation, format_evaluation
+from ._registry import DETECTORS
 
 SAMPLES_PER_DAY = 96
 # Share of the days used for fitting; the rest is judged. Whole days, in time order.
@@ -38,8 +40,6 @@ EVENT_LENGTH = {
 
 def demo_data(n_days, random_state):
     """Synthetic 15-minute industrial load with about one anomaly event every two days."""
-    from .datasets import make_industrial_load
-
     return make_industrial_load(
         n_days=n_days,
         n_anomalies=max(2, n_days // 2),
@@ -49,7 +49,8 @@ def demo_data(n_days, random_state):
     )
 
 
-def run_demo(args, *, progress):
+def run(args, *, progress):
+    """Run ``ecoai-detect demo`` with the parsed ``args``; return the exit code."""
     start = time.perf_counter()
     reporter = Reporter(quiet=args.quiet)
     n_days = args.days or (QUICK_DAYS if args.quick else DEMO_DAYS)
@@ -107,7 +108,7 @@ def _header(args, X, events, n_days, train_days, split, changes):
     changed = ", ".join(f"{key}={value!r}" for key, value in changes.items())
     return [
         f"ecoai-detect demo: {args.detector} on synthetic industrial load",
-        f"detector {DETECTORS[args.detector][1]}() defaults"
+        f"detector {DETECTORS[args.detector][0].__name__}() defaults"
         + (f", except {changed}" if changed else ""),
         f"data     {n_days} days of 15-minute readings, {X.shape[1]} channels ({channels}),",
         f"         {len(events)} injected anomaly events "
@@ -119,8 +120,6 @@ def _header(args, X, events, n_days, train_days, split, changes):
 
 
 def _found(events, labels, y_test, split, index):
-    from .plotting._utils import runs
-
     judged = events[events["end"] > split]
     found = []
     for event in judged.itertuples():
@@ -134,8 +133,8 @@ def _found(events, labels, y_test, split, index):
             f"           {when}  {event.kind:<12} {event.channel_name:<13} "
             f"{hours:5.1f} h  {'found' if hit else 'missed'}"
         )
-    starts, ends = runs(labels.astype(bool))
-    false_alarms = sum(not y_test[s:e].any() for s, e in zip(starts, ends))
+    starts, stops = runs(labels)
+    false_alarms = sum(not y_test[start:stop].any() for start, stop in zip(starts, stops))
     lines.append(
         f"         {false_alarms} false alarm(s): detected stretches with no injected anomaly"
     )
@@ -147,7 +146,7 @@ def _plot(args, X_test, scores, y_test, labels, reporter):
         from matplotlib.figure import Figure
     except ImportError:
         return "plot     skipped: matplotlib is not installed (pip install ecoai_sklearn[plot])"
-    from .plotting import AnomalyDisplay
+    from ..plotting import AnomalyDisplay
 
     figure = Figure(figsize=(12, 6), layout="constrained")
     axes = figure.subplots(2, 1, sharex=True, height_ratios=[2, 1.3])

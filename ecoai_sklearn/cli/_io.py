@@ -1,24 +1,46 @@
 """Reading series from CSV files and writing results, for the ``ecoai-detect`` command.
 
-Every problem with a file becomes a :class:`CLIError` whose message is one line naming
-the file (and the line of the file where it helps); ``cli.main`` prints it and exits
-with a non-zero code instead of showing a traceback.
+Fields are parsed by the package's one CSV parser (the one of
+:func:`ecoai_sklearn.datasets.load_series_csv`). Every problem with a file becomes a
+:class:`CLIError` whose message is one line naming the file (and the line of the file
+where it helps); ``cli.main`` prints it and exits with a non-zero code instead of
+showing a traceback.
 """
 
+import contextlib
 import os
-import warnings
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ._cli_base import CLIError, one_line
+from ..utils import (
+    LABEL_COLUMN,
+    ROW_COLUMN,
+    SCORE_COLUMN,
+    SERIES_ID_COLUMN,
+    TIMESTAMP_COLUMN,
+    parse_labels,
+    parse_numbers,
+    parse_timestamps,
+    quoted,
+    read_text_table,
+)
+from ._base import CLIError
 
-# Field contents read as a missing reading (NaN), as in datasets.load_series_csv.
-MISSING = {"", "nan", "NaN", "NAN", "NA", "N/A", "null", "NULL", "None"}
-DEFAULT_TIMESTAMP = "timestamp"
-DEFAULT_LABEL = "label"
-SERIES_ID = "series_id"
+DEFAULT_TIMESTAMP = TIMESTAMP_COLUMN
+DEFAULT_LABEL = LABEL_COLUMN
+SERIES_ID = SERIES_ID_COLUMN
+
+
+@contextlib.contextmanager
+def _as_cli_error():
+    """The parser's ValueError and OSError, as one-line CLIErrors (same message)."""
+    try:
+        yield
+    except (ValueError, OSError) as exc:
+        raise CLIError(str(exc)) from exc
 
 
 @dataclass
@@ -57,9 +79,9 @@ def read_series(
     (exclusive) keep the rows of a period, given as timestamp strings.
     """
     source = os.fspath(path)
-    raw = _read_text_table(source, delimiter)
+    with _as_cli_error():
+        raw, line = read_text_table(source, delimiter=delimiter)
     columns = [str(c) for c in raw.columns]
-    line = np.arange(raw.shape[0]) + 2  # the header is line 1
 
     if SERIES_ID in columns and timestamp_column != SERIES_ID:
         ids = raw[SERIES_ID].str.strip()
@@ -68,13 +90,13 @@ def read_series(
             if series not in present:
                 raise CLIError(
                     f"{source}: series {series!r} not found; the file holds "
-                    f"{_list(present)} (column {SERIES_ID})."
+                    f"{quoted(present)} (column {SERIES_ID})."
                 )
             keep = (ids == series).to_numpy()
             raw, line = raw[keep].reset_index(drop=True), line[keep]
         elif len(present) > 1:
             raise CLIError(
-                f"{source} holds {len(present)} series ({_list(present)}); choose one with "
+                f"{source} holds {len(present)} series ({quoted(present)}); choose one with "
                 "--series NAME."
             )
     elif series is not None:
@@ -84,7 +106,7 @@ def read_series(
     label_name = _pick_optional(columns, label_column, DEFAULT_LABEL, source, "label")
     if need_labels and label_name is None:
         raise CLIError(
-            f"{source} has no {DEFAULT_LABEL!r} column (columns: {_list(columns)}); name the "
+            f"{source} has no {DEFAULT_LABEL!r} column (columns: {quoted(columns)}); name the "
             "column of 0/1 labels with --label-column."
         )
     reserved = {time_name, label_name, SERIES_ID}
@@ -92,32 +114,36 @@ def read_series(
         value_columns = [c for c in columns if c not in reserved]
         if not value_columns:
             raise CLIError(
-                f"{source} has no value column besides {_list(sorted(reserved - {None}))}; "
-                f"columns: {_list(columns)}."
+                f"{source} has no value column besides {quoted(sorted(reserved - {None}))}; "
+                f"columns: {quoted(columns)}."
             )
     else:
         missing = [c for c in value_columns if c not in columns]
         if missing:
             raise CLIError(
-                f"{source} has no column {_list(missing)} (columns: {_list(columns)}); "
+                f"{source} has no column {quoted(missing)} (columns: {quoted(columns)}); "
                 "choose the value columns with --columns."
             )
     if raw.shape[0] == 0:
         raise CLIError(f"{source} has a header but no data rows.")
 
-    values = pd.DataFrame({name: _numbers(raw[name], line, source, name) for name in value_columns})
-    timestamps = None
-    if time_name is not None:
-        timestamps = _timestamps(raw[time_name], line, source, time_name)
-    labels = None
-    if label_name is not None:
-        labels = _labels(raw[label_name], line, source, label_name)
+    where = {"lines": line, "source": source}
+    with _as_cli_error():
+        values = pd.DataFrame(
+            {name: parse_numbers(raw[name], name=name, **where) for name in value_columns}
+        )
+        timestamps = None
+        if time_name is not None:
+            timestamps = parse_timestamps(raw[time_name], name=time_name, increasing=True, **where)
+        labels = None
+        if label_name is not None:
+            labels = parse_labels(raw[label_name], name=label_name, **where)
     data = SeriesData(source, values, timestamps, labels)
     if start is not None or end is not None:
         data = _select_period(data, start, end)
     all_missing = [name for name in value_columns if data.values[name].isna().all()]
     if all_missing:
-        raise CLIError(f"{source}: column {_list(all_missing)} holds no value at all.")
+        raise CLIError(f"{source}: column {quoted(all_missing)} holds no value at all.")
     if data.timestamps is not None:
         data.warnings.extend(_spacing_warnings(data.timestamps, source))
     return data
@@ -187,91 +213,22 @@ def _bound(text, name, tz):
     return when
 
 
-def _read_text_table(source, delimiter):
-    if not os.path.exists(source):
-        raise CLIError(f"{source}: no such file.")
-    if os.path.isdir(source):
-        raise CLIError(f"{source} is a directory, not a CSV file.")
+def read_header(path, *, delimiter=","):
+    """Column names of a CSV file, or None when it cannot be read (the full read says why)."""
     try:
-        if os.path.getsize(source) == 0:
-            raise CLIError(f"{source} is empty.")
-        with warnings.catch_warnings():
-            # a first data row longer than the header would silently become the index
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            raw = pd.read_csv(
-                source,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                sep=delimiter,
-                index_col=False,
-            )
-    except pd.errors.ParserWarning as exc:
-        raise CLIError(
-            f"{source} is not a valid CSV file: a row has more fields than the header."
-        ) from exc
-    except CLIError:
-        raise
-    except pd.errors.EmptyDataError as exc:
-        raise CLIError(f"{source} is empty.") from exc
-    except UnicodeDecodeError as exc:
-        raise CLIError(f"{source} is not a text (UTF-8) CSV file.") from exc
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise CLIError(f"{source} is not a valid CSV file: {one_line(exc)}") from exc
-    except OSError as exc:
-        raise CLIError(f"{source}: cannot read: {exc.strerror or exc}.") from exc
-    duplicated = [
-        c
-        for c in raw.columns
-        if str(c).rsplit(".", 1)[-1].isdigit() and str(c).rsplit(".", 1)[0] in raw.columns
-    ]
-    if duplicated:
-        raise CLIError(f"{source} has duplicate column names ({_list(duplicated)}).")
-    return raw
+        return [str(c) for c in pd.read_csv(path, nrows=0, sep=delimiter).columns]
+    except Exception:
+        return None
 
 
 def _pick_optional(columns, requested, default, source, what):
     if requested is not None:
         if requested not in columns:
             raise CLIError(
-                f"{source} has no {what} column {requested!r} (columns: {_list(columns)})."
+                f"{source} has no {what} column {requested!r} (columns: {quoted(columns)})."
             )
         return requested
     return default if default in columns else None
-
-
-def _numbers(column, line, source, name):
-    text = column.str.strip()
-    missing = text.isin(MISSING).to_numpy()
-    values = pd.to_numeric(text.mask(missing), errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.isnan(values) & ~missing
-    _fail_at(bad, line, column, source, name, "a number (or empty when missing)")
-    _fail_at(np.isinf(values), line, column, source, name, "a finite number")
-    return values
-
-
-def _timestamps(column, line, source, name):
-    text = column.str.strip()
-    empty = (text == "").to_numpy()
-    _fail_at(empty, line, column, source, name, "a timestamp such as 2024-01-01 00:15:00")
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    bad = parsed.isna().to_numpy()
-    _fail_at(bad, line, column, source, name, "an ISO 8601 timestamp such as 2024-01-01 00:15:00")
-    times = pd.DatetimeIndex(parsed, name=name)
-    step = np.diff(times.asi8)
-    bad_order = np.flatnonzero(step <= 0)
-    if bad_order.size:
-        at = bad_order[0] + 1
-        problem = (
-            "repeats the previous timestamp"
-            if step[at - 1] == 0
-            else ("is earlier than the previous row's")
-        )
-        raise CLIError(
-            f"{source}, line {line[at]}: timestamp {column.iloc[at].strip()!r} {problem}; "
-            f"rows must be in strictly increasing time order ({bad_order.size} row(s) are not)."
-        )
-    return times
 
 
 def _spacing_warnings(times, source):
@@ -289,47 +246,28 @@ def _spacing_warnings(times, source):
     ]
 
 
-def _labels(column, line, source, name):
-    text = column.str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    _fail_at(~np.isin(values, (0.0, 1.0)), line, column, source, name, "0 or 1 (1 = anomaly)")
-    return values.astype(np.int64)
-
-
-def _fail_at(bad, line, column, source, name, expected):
-    if np.any(bad):
-        first = np.flatnonzero(bad)[0]
-        raise CLIError(
-            f"{source}, line {line[first]}: column {name!r} must be {expected}, got "
-            f"{column.iloc[first]!r} ({int(np.sum(bad))} such row(s))."
-        )
-
-
 def write_results(path, data, scores, labels):
     """Write ``timestamp,score,label`` (``row,score,label`` without timestamps) to ``path``.
 
     ``path`` ``"-"`` writes to standard output.
     """
-    if data.timestamps is not None:
-        first = pd.Series(data.timestamps.strftime("%Y-%m-%d %H:%M:%S"), name="timestamp")
-        if data.timestamps.tz is not None:
-            first = pd.Series(data.timestamps.map(lambda t: t.isoformat()), name="timestamp")
+    if data.timestamps is None:
+        first = pd.Series(np.arange(data.n_rows), name=ROW_COLUMN)
+    elif data.timestamps.tz is None:
+        first = pd.Series(data.timestamps.strftime("%Y-%m-%d %H:%M:%S"), name=TIMESTAMP_COLUMN)
     else:
-        first = pd.Series(np.arange(data.n_rows), name="row")
+        first = pd.Series(data.timestamps.map(lambda t: t.isoformat()), name=TIMESTAMP_COLUMN)
     frame = pd.DataFrame(
-        {first.name: first.to_numpy(), "score": scores, "label": labels.astype(np.int64)}
+        {
+            first.name: first.to_numpy(),
+            SCORE_COLUMN: scores,
+            LABEL_COLUMN: labels.astype(np.int64),
+        }
     )
     if path == "-":
-        import sys
-
         frame.to_csv(sys.stdout, index=False, float_format="%.6g")
         return
     try:
         frame.to_csv(path, index=False, float_format="%.6g")
     except OSError as exc:
         raise CLIError(f"{path}: cannot write: {exc.strerror or exc}.") from exc
-
-
-def _list(names, limit=8):
-    shown = ", ".join(repr(str(n)) for n in list(names)[:limit])
-    return shown + (", ..." if len(names) > limit else "")

@@ -9,22 +9,22 @@
   (the autoencoders);
 - :func:`check_windows`: the same for a plain function, returned as ``(n, w, c)``;
 - :func:`check_positive_int`: an integer parameter with a lower bound;
-- :func:`reject_text` and :func:`non_numeric_as_type_error`: the TypeError on text, for
-  validators of other shapes.
+- :func:`reject_text`: the TypeError on text, for validators of other shapes.
 
-The checks share their messages: non-numeric input is a ``TypeError`` naming the
-argument; NaN and inf (series, and windows given to estimators) are ``ValueError`` naming
-the argument and the estimator (NaN with a pointer to
+The checks share their messages: text (even numeric text such as ``"1.5"``) is a
+``TypeError`` naming the argument, raised by :func:`reject_text` before any conversion;
+NaN and inf (series, and windows given to estimators) are ``ValueError`` naming the
+argument and the estimator (NaN with a pointer to
 :class:`~ecoai_sklearn.preprocessing.SeriesKNNImputer`), instead of scikit-learn's generic
 advice for supervised learners.
 """
 
 import numbers
-from contextlib import contextmanager
 
 import numpy as np
 from sklearn.utils import check_array
-from sklearn.utils.validation import validate_data
+
+from ._compat import validate_data
 
 SERIES = "array of shape (n_timestamps, n_channels)"
 WINDOWS = "array of windows (n_samples, window) or (n_samples, window, n_channels)"
@@ -67,10 +67,7 @@ def validate_series(
         or holds NaN or inf where ``ensure_all_finite`` forbids them.
     """
     reject_text(X, "X")
-    with non_numeric_as_type_error("X"):
-        X = validate_data(
-            estimator, X, reset=reset, dtype=dtype, ensure_all_finite=False, copy=copy
-        )
+    X = validate_data(estimator, X, reset=reset, dtype=dtype, ensure_all_finite=False, copy=copy)
     _check_finite(X, "X", type(estimator).__name__, ensure_all_finite, what="a series")
     return X
 
@@ -106,17 +103,7 @@ def check_series(X, *, name="X", owner=None, dtype=np.float64, ensure_all_finite
         ``ensure_all_finite`` forbids them.
     """
     reject_text(X, name)
-    with non_numeric_as_type_error(name):
-        x = check_array(
-            X,
-            ensure_2d=False,
-            allow_nd=True,
-            dtype=dtype,
-            ensure_all_finite=False,
-            ensure_min_samples=0,
-            ensure_min_features=0,
-            input_name=name,
-        )
+    x = _to_array(X, name, dtype=dtype, ensure_2d=False, ensure_all_finite=False)
     if x.ndim == 1:
         x = x[:, np.newaxis]
     if x.ndim != 2:
@@ -164,10 +151,9 @@ def validate_windows(estimator, X, *, reset=True, dtype="numeric"):
         (``reset=False``), or holds NaN or inf.
     """
     reject_text(X, "X", what=WINDOWS)
-    with non_numeric_as_type_error("X", what=WINDOWS):
-        windows = validate_data(
-            estimator, X, reset=reset, dtype=dtype, allow_nd=True, ensure_all_finite=False
-        )
+    windows = validate_data(
+        estimator, X, reset=reset, dtype=dtype, allow_nd=True, ensure_all_finite=False
+    )
     if windows.ndim > 3:
         raise ValueError(
             "X must be a 2D array (n_samples, window) or a 3D array "
@@ -217,17 +203,7 @@ def check_windows(X, *, name="X", dtype=np.float32, copy=False):
             f"{name} must be a 2D array (n_samples, window) or a 3D array "
             f"(n_samples, window, n_channels) of windows; got an array with {ndim} dimension(s)."
         )
-    with non_numeric_as_type_error(name, what=WINDOWS):
-        windows = check_array(
-            X,
-            dtype=dtype,
-            allow_nd=True,
-            copy=copy,
-            ensure_all_finite=True,
-            ensure_min_samples=0,
-            ensure_min_features=0,
-            input_name=name,
-        )
+    windows = _to_array(X, name, dtype=dtype, copy=copy, ensure_all_finite=True)
     if windows.shape[0] == 0:
         # scikit-learn's own message would not say which argument is empty
         raise ValueError(f"{name} has 0 samples (shape {windows.shape}); it needs a window.")
@@ -236,6 +212,14 @@ def check_windows(X, *, name="X", dtype=np.float32, copy=False):
     if windows.shape[1] == 0 or windows.shape[2] == 0:
         raise ValueError(f"{name} has empty windows: shape {windows.shape}.")
     return windows
+
+
+def _to_array(X, name, **options):
+    """``check_array`` without its size checks, which would not name the argument: the
+    callers check sizes themselves."""
+    return check_array(
+        X, allow_nd=True, ensure_min_samples=0, ensure_min_features=0, input_name=name, **options
+    )
 
 
 def check_positive_int(value, name, *, minimum=1):
@@ -248,27 +232,52 @@ def check_positive_int(value, name, *, minimum=1):
 
 
 def reject_text(X, name, *, what=SERIES):
-    """Raise a TypeError for a string, or an array of strings, given as ``name``.
+    """Raise a TypeError for text given as ``name``, before any conversion.
 
-    Checked before conversion: numpy would otherwise parse an array of "1.5" as 1.5.
+    Rejected: a string, an array (or DataFrame column) of strings or bytes, and an
+    object array holding any. Checked before conversion because numpy would otherwise
+    parse an array of ``"1.5"`` as 1.5, and scikit-learn reports unconvertible text as a
+    ValueError. Other non-numeric content (complex numbers, arbitrary objects, ragged
+    lists) is left to the converter, whose errors scikit-learn's common checks expect.
+
+    Parameters
+    ----------
+    X : object
+        The argument, as the caller received it.
+    name : str
+        Name of the argument in the message.
+    what : str, default=SERIES
+        What the argument should be, for the message.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is or holds text.
     """
     if isinstance(X, str | bytes):
         raise TypeError(f"{name} must be a numeric {what}, got a string.")
-    kind = getattr(getattr(X, "dtype", None), "kind", None)
-    if kind in ("U", "S", "V"):
-        raise TypeError(f"{name} must be a numeric {what}, got an array of dtype {X.dtype}.")
+    for column in _columns(X):
+        dtype = getattr(column, "dtype", None)
+        if dtype is None:
+            try:
+                column = np.asarray(column)
+            except ValueError:  # ragged nested lists: the converter says so
+                return
+            dtype = column.dtype
+        kind = getattr(dtype, "kind", None)
+        if kind in ("U", "S", "V"):
+            raise TypeError(f"{name} must be a numeric {what}, got an array of dtype {dtype}.")
+        if kind == "O":
+            for value in np.asarray(column, dtype=object).ravel():
+                if isinstance(value, str | bytes):
+                    raise TypeError(f"{name} must be a numeric {what}, got text such as {value!r}.")
 
 
-@contextmanager
-def non_numeric_as_type_error(name, *, what=SERIES):
-    """Turn scikit-learn's ValueError on unconvertible values into a TypeError."""
-    try:
-        yield
-    except ValueError as exc:
-        # the first from a float dtype, the second from dtype="numeric"
-        if "could not convert" in str(exc) or "arrays of bytes/strings" in str(exc):
-            raise TypeError(f"{name} must be a numeric {what}: {exc}") from exc
-        raise
+def _columns(X):
+    """``X`` itself, or the columns of a DataFrame (each has its own dtype)."""
+    if hasattr(X, "dtypes") and hasattr(X, "columns") and not hasattr(X, "dtype"):
+        return [X.iloc[:, j] for j in range(X.shape[1])]
+    return [X]
 
 
 def _check_finite(X, name, owner, ensure_all_finite, *, what):

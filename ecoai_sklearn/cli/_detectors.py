@@ -1,20 +1,20 @@
-"""Detectors of the ``ecoai-detect`` command: registry, building, scoring, progress.
+"""Detectors of the ``ecoai-detect`` command: building, fitting, scoring.
 
-Nothing here imports torch at module level: the registry is static text, so that
-``ecoai-detect --help`` stays fast; the factories are imported when a detector is built.
+Nothing here imports torch at module level: the factories of the registry import the
+pipelines when a detector is built.
 """
 
 import ast
 import contextlib
-import importlib
 import inspect
 import sys
-import time
-import warnings
 
 import numpy as np
 
-from ._cli_base import DETECTORS, CLIError, one_line
+from ..utils import anomaly_outputs, walk_estimators
+from ..windowing import FFTWindower
+from ._base import CLIError, one_line
+from ._registry import DETECTORS
 
 
 def parse_settings(pairs):
@@ -39,18 +39,14 @@ def build_detector(name, *, random_state=None, settings=None, epochs=None):
             f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)} "
             "(see 'ecoai-detect fit --help')."
         )
-    module_name, factory_name, _ = DETECTORS[name]
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise CLIError(f"the detector factories cannot be imported: {exc}") from exc
-    factory = getattr(module, factory_name, None)
-    if factory is None:
-        raise CLIError(f"detector {name!r} is not available in this version ({factory_name}).")
+    factory, _ = DETECTORS[name]
     kwargs = {}
     if random_state is not None and "random_state" in inspect.signature(factory).parameters:
         kwargs["random_state"] = random_state
-    detector = factory(**kwargs)
+    try:
+        detector = factory(**kwargs)
+    except ImportError as exc:  # the factories import the pipelines (and torch) here
+        raise CLIError(f"detector {name!r} cannot be built: {one_line(exc)}") from exc
     params = detector.get_params(deep=True)
     if epochs is not None:
         # every autoencoder, whatever its place in the pipeline (one per branch)
@@ -111,54 +107,20 @@ def fit_detector(detector, X, y=None, *, progress):
 def score_detector(detector, X):
     """``(scores, labels)``: anomaly score (higher = more anomalous) and 0/1 label per row.
 
-    The score is ``-decision_function(X)`` and the label ``score > 0``, sklearn's
-    ``predict`` rule, computed from one pass; a detector without ``decision_function``
-    is scored by ``-score_samples(X)`` and labelled by ``predict``.
+    The package's one rule (:func:`ecoai_sklearn.utils.anomaly_outputs`): the score is
+    ``-decision_function(X)`` and the label ``score > 0``, sklearn's ``predict`` rule,
+    computed from one pass; a detector without ``decision_function`` is scored by
+    ``-score_samples(X)`` and labelled by ``predict``.
     """
-    if hasattr(detector, "decision_function"):
-        scores = -np.asarray(detector.decision_function(X), dtype=np.float64).ravel()
-        labels = scores > 0
-    else:
-        scores = -np.asarray(detector.score_samples(X), dtype=np.float64).ravel()
-        labels = np.asarray(detector.predict(X)).ravel() == -1
-    return scores, labels.astype(np.int64)
+    outputs = anomaly_outputs(detector, X)
+    return outputs.score, outputs.y_pred.astype(np.int64)
 
 
 def history_rows(detector):
     """Rows of history a window needs: the longest window of the detector's windowers."""
-    from .plotting._inspect import find_windowers
-
-    sizes = [int(getattr(w, "window_size_", 0)) for w in find_windowers(detector)]
+    sizes = [
+        int(getattr(step, "window_size_", 0))
+        for step in walk_estimators(detector)
+        if isinstance(step, FFTWindower)
+    ]
     return max(sizes, default=0)
-
-
-class Reporter:
-    """Stage messages with elapsed times on stderr, and warnings as single lines."""
-
-    def __init__(self, *, quiet=False, stream=None):
-        self.quiet = quiet
-        self.stream = sys.stderr if stream is None else stream
-
-    def say(self, message):
-        if not self.quiet:
-            print(message, file=self.stream, flush=True)
-
-    def warn(self, message):
-        print(f"ecoai-detect: warning: {message}", file=self.stream, flush=True)
-
-    @contextlib.contextmanager
-    def stage(self, message):
-        """Announce a stage, time it, and turn Python warnings into one-line warnings."""
-        self.say(f"{message} ...")
-        start = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            yield self
-        self.elapsed = time.perf_counter() - start
-        seen = set()
-        for item in caught:
-            text = one_line(item.message)
-            if text not in seen and not issubclass(item.category, DeprecationWarning):
-                seen.add(text)
-                self.warn(text)
-        self.say(f"  done in {self.elapsed:.1f} s")

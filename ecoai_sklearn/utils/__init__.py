@@ -1,0 +1,123 @@
+"""Helpers shared by several packages of ecoai_sklearn (private: not public API).
+
+What more than one package needs, written once: the anomaly-label rule
+(:func:`check_anomaly_labels`), runs of consecutive anomalies with one end convention
+(half-open ``[start, stop)``, :func:`runs`), the names of detector outputs and the rule
+from a detector to an anomaly score and label (:func:`anomaly_outputs`), validation of
+series and windows, the CSV parser, the docstring-substitution helper
+(:class:`Substitution`) and the one door to scikit-learn's private helpers
+(``_fit_context``, ``validate_data``, the ``_param_validation`` classes).
+
+Rules: other packages import from ``ecoai_sklearn.utils`` itself, never from its private
+modules; this package imports numpy and scikit-learn (pandas inside the CSV functions
+only), never torch nor another package of ecoai_sklearn. ``tests/test_imports.py``
+enforces both.
+"""
+
+from ._compat import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+    validate_data,
+    validate_params,
+)
+from ._csv import (
+    MISSING_TOKENS,
+    fail_at,
+    parse_labels,
+    parse_names,
+    parse_numbers,
+    parse_timestamps,
+    quoted,
+    read_text_table,
+    source_name,
+)
+from ._docstring import Substitution
+from ._labels import (
+    PRED_CONVENTIONS,
+    as_1d,
+    check_anomaly_labels,
+    check_predictions,
+    check_scores,
+    describe_values,
+)
+from ._output import (
+    LABEL_COLUMN,
+    ROW_COLUMN,
+    SCORE_COLUMN,
+    SERIES_ID_COLUMN,
+    TIMESTAMP_COLUMN,
+    VALUE_PREFIX,
+    anomaly_outputs,
+    error_feature_names,
+    is_value_feature,
+    sub_estimators,
+    value_feature_names,
+    walk_estimators,
+)
+from ._runs import runs, runs_hit, runs_reduce
+from ._validation import (
+    SERIES,
+    WINDOWS,
+    check_positive_int,
+    check_series,
+    check_windows,
+    reject_text,
+    validate_series,
+    validate_windows,
+)
+
+__all__ = [
+    "LABEL_COLUMN",
+    "MISSING_TOKENS",
+    "PRED_CONVENTIONS",
+    "ROW_COLUMN",
+    "SCORE_COLUMN",
+    "SERIES",
+    "SERIES_ID_COLUMN",
+    "TIMESTAMP_COLUMN",
+    "VALUE_PREFIX",
+    "WINDOWS",
+    "HasMethods",
+    "Interval",
+    "InvalidParameterError",
+    "Options",
+    "StrOptions",
+    "Substitution",
+    "_check_feature_names_in",
+    "_fit_context",
+    "anomaly_outputs",
+    "as_1d",
+    "check_anomaly_labels",
+    "check_positive_int",
+    "check_predictions",
+    "check_scores",
+    "check_series",
+    "check_windows",
+    "describe_values",
+    "error_feature_names",
+    "fail_at",
+    "is_value_feature",
+    "parse_labels",
+    "parse_names",
+    "parse_numbers",
+    "parse_timestamps",
+    "quoted",
+    "read_text_table",
+    "reject_text",
+    "runs",
+    "runs_hit",
+    "runs_reduce",
+    "source_name",
+    "sub_estimators",
+    "validate_data",
+    "validate_params",
+    "validate_series",
+    "validate_windows",
+    "value_feature_names",
+    "walk_estimators",
+]

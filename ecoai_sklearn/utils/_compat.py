@@ -1,0 +1,36 @@
+"""scikit-learn's private helpers, reached from one place (private).
+
+The estimators of this package use a few parts of scikit-learn that are not public API:
+the parameter-validation machinery (``_param_validation``), the ``_fit_context``
+decorator and ``_check_feature_names_in``. scikit-learn may change them in any minor
+release without a deprecation cycle, so every module imports them from here; when
+scikit-learn changes, this file changes and no other. ``pyproject.toml`` bounds
+scikit-learn above for the same reason.
+
+The ``sklearn-compat`` package backports these helpers to scikit-learn releases older
+than 1.7; this package requires 1.7 or later, where all of them exist, so it imports them
+from scikit-learn directly and needs no extra dependency.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils.validation import _check_feature_names_in, validate_data
+
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "InvalidParameterError",
+    "Options",
+    "StrOptions",
+    "_check_feature_names_in",
+    "_fit_context",
+    "validate_data",
+    "validate_params",
+]
