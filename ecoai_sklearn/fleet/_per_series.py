@@ -332,9 +332,7 @@ class PerSeriesDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                 raise ValueError("value_columns is empty: name at least one column.")
             _require_columns(frame, columns, "value_columns")
             if self.series_column in columns:
-                raise ValueError(
-                    f"value_columns holds the series column {self.series_column!r}."
-                )
+                raise ValueError(f"value_columns holds the series column {self.series_column!r}.")
             return columns
         skip = {self.series_column, self.time_column, self.label_column}
         columns = [c for c in frame.columns if c not in skip]
