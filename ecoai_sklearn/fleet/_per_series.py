@@ -519,8 +519,15 @@ def _order_failures(frame, time_column, ids, rows):
     if not (pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)):
         return {}
     times = column.to_numpy()
+    missing = column.isna().to_numpy()
     failures = {}
     for series_id, positions in zip(ids, rows):
+        if missing[positions].any():
+            k = int(np.flatnonzero(missing[positions])[0])
+            failures[series_id] = (
+                f"ValueError: missing {time_column!r} value (value {k} of the series)"
+            )
+            continue
         series_times = times[positions]
         bad = np.flatnonzero(~(series_times[1:] > series_times[:-1]))
         if bad.size:
