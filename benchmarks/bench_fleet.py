@@ -19,9 +19,11 @@ From the cost of one meter (``n_jobs=1`` wall time / meters, one core) the last 
 projects how many single-core workers refit 10,000 meters in an 8-hour night, ideally
 and at the parallel efficiency measured with two workers.
 
-Torch runs with one thread per process (``OMP_NUM_THREADS=1``, set here before any
-import): one intra-op thread fits these models as fast as two, and far faster when
-other processes are busy (DESIGN.md).
+Every process computes on one core: torch and numba (the DTW kernel) get one thread each
+(``OMP_NUM_THREADS=1``, ``NUMBA_NUM_THREADS=1``, set here before any import and
+inherited by the workers), so that ``n_jobs=1`` is one core and two workers are two
+cores without oversubscription. One intra-op thread fits these models as fast as two,
+and far faster when other processes are busy (DESIGN.md).
 
 Usage::
 
@@ -33,6 +35,7 @@ Usage::
 import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import argparse
 import inspect
@@ -213,8 +216,8 @@ def environment():
         pass
     return (
         f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load "
-        f"{os.getloadavg()[0]:.1f}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
-        + ", ".join(versions)
+        f"{os.getloadavg()[0]:.1f}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
+        f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS')}; " + ", ".join(versions)
     )
 
 

@@ -157,8 +157,8 @@ def test_detectors_receive_their_own_rows_and_labels_as_float_arrays():
     np.testing.assert_array_equal(a.y_, [1, 0])
     assert PerSeriesDetector(Recorder()).fit(frame).detectors_["a"].y_ is None
     np.testing.assert_array_equal(model.score_samples(frame), [1, 10, 2, 20, 3])
-    only_x = PerSeriesDetector(Recorder(), value_columns=["x"]).fit(frame)
-    assert only_x.detectors_["a"].X_.shape == (2, 1)
+    only_x = PerSeriesDetector(Recorder(), value_columns=pd.Index(["x"])).fit(frame)
+    assert only_x.detectors_["a"].X_.shape == (2, 1) and only_x.value_columns_ == ["x"]
 
 
 def test_grid_search_tunes_each_series_on_its_own(frame):
@@ -431,6 +431,19 @@ def test_a_seeded_neural_detector_gives_the_same_scores_whatever_the_backend(das
     with joblib.parallel_config(backend="dask"):
         parallel = PerSeriesDetector(detector).fit(frame).score_samples(frame)
     np.testing.assert_array_equal(parallel, serial)
+
+
+@pytest.mark.slow
+def test_bench_fleet_quick():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_fleet
+
+    rows = bench_fleet.main(["--quick", "--meters", "3"])
+    assert [row["run"] for row in rows] == ["n_jobs=1", "n_jobs=2 (loky)", "dask LocalCluster"]
+    assert all(row["same"] and row["meters/min"] > 0 for row in rows)
+    assert bench_fleet.projection(rows)[0][3] >= 1
 
 
 # ---------------------------------------------------------------- docs

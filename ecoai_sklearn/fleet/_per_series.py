@@ -57,7 +57,7 @@ class PerSeriesDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         ``detector__<name>``.
     series_column : str, default="series_id"
         Column naming the series each row belongs to. Missing ids are an error.
-    value_columns : list of str or None, default=None
+    value_columns : array-like of str or None, default=None
         Columns given to each detector, in this order. ``None`` takes every column
         except ``series_column``, ``time_column`` and ``label_column``; they must all be
         numeric (bool counts as numeric).
@@ -158,7 +158,7 @@ class PerSeriesDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     _parameter_constraints = {
         "detector": [HasMethods(["fit", "predict"])],
         "series_column": [Hashable],
-        "value_columns": [list, tuple, None],
+        "value_columns": ["array-like", None],
         "time_column": [Hashable, None],
         "label_column": [Hashable, None],
         "n_jobs": [Interval(numbers.Integral, None, None, closed="neither"), None],
