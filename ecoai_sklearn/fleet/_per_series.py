@@ -231,8 +231,9 @@ class PerSeriesDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         failures = dict(sorted(failures.items(), key=lambda item: order[item[0]]))
         if not detectors:
             raise ValueError(
-                f"All {len(ids)} series failed to fit: {_summary(failures)}. See the "
-                "reasons above; a detector often needs a longer series than it got."
+                f"All {len(ids)} series failed to fit: {_summary(failures)}. A detector "
+                "often needs a longer series than it got; on_error='raise' shows the "
+                "first traceback."
             )
         if failures and self.on_error == "warn":
             warnings.warn(
