@@ -29,6 +29,14 @@ NOT_WALKED = {
     "ecoai_sklearn.cli": "the command line: no estimator",
 }
 
+# Public estimators the common checks cannot drive, and why (each has its own tests).
+NOT_CHECKED = {
+    "PerSeriesDetector": "fit takes a long DataFrame with a series column, which sklearn's "
+    "checks never pass (plain arrays); its API is tested in tests/test_fleet.py",
+    "AlarmAggregator": "an online record keeper, not a fitted estimator (no fit: update and "
+    "flush); a BaseEstimator for get_params/set_params only; tested in tests/test_alarms.py",
+}
+
 # Rows of a series are consecutive time steps: for stages whose output at row t depends on
 # neighbouring rows, sklearn's row-permutation and row-subset invariance cannot hold.
 ROW_ORDER_MATTERS = {
@@ -177,8 +185,16 @@ def test_every_public_estimator_is_checked():
     estimators = all_estimators()
     assert estimators, "the walk found no estimator"
     checked = {type(instance) for instance, _ in INSTANCES_AND_EXPECTED_FAILURES}
-    missing = sorted(name for name, cls in estimators.items() if cls not in checked)
+    missing = sorted(
+        name for name, cls in estimators.items() if cls not in checked and name not in NOT_CHECKED
+    )
     assert not missing, f"public estimators without an instance in test_common: {missing}"
+
+
+def test_every_unchecked_estimator_is_public_and_has_a_reason():
+    estimators = all_estimators()
+    for name, reason in NOT_CHECKED.items():
+        assert name in estimators and len(reason) > 20, name
 
 
 def test_every_expected_failure_has_a_reason():

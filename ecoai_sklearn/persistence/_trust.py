@@ -230,20 +230,20 @@ def _trusted_class(cls, module, kind):
 def _trusted_sklearn(cls):
     from sklearn.base import BaseEstimator
     from sklearn.metrics import DistanceMetric
-    from sklearn.metrics._scorer import _BaseScorer, _MultimetricScorer, _PassthroughScorer
     from sklearn.model_selection import BaseCrossValidator, BaseShuffleSplit
     from sklearn.neighbors import BallTree, KDTree
-    from sklearn.tree._tree import Tree
     from sklearn.utils import Bunch
+
+    from ..utils import sklearn_scorer_bases, sklearn_tree_class
+
+    Tree = sklearn_tree_class()
 
     bases = (
         BaseEstimator,
         BaseCrossValidator,
         BaseShuffleSplit,
         DistanceMetric,
-        _BaseScorer,
-        _MultimetricScorer,
-        _PassthroughScorer,
+        *sklearn_scorer_bases(),
     )
     # metadata routing requests are plain records of parameter names
     routing = cls.__module__ == "sklearn.utils._metadata_requests"

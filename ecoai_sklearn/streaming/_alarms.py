@@ -19,7 +19,8 @@ import numbers
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from ..utils import Interval, StrOptions, validate_params
 
 _STATE_VERSION = 1
 _POSITION_COLUMNS = ["start", "end", "raised_at", "n_rows", "n_flagged"]

@@ -22,6 +22,8 @@ from ._compat import (
     StrOptions,
     _check_feature_names_in,
     _fit_context,
+    sklearn_scorer_bases,
+    sklearn_tree_class,
     validate_data,
     validate_params,
 )
@@ -113,6 +115,8 @@ __all__ = [
     "runs_hit",
     "runs_reduce",
     "source_name",
+    "sklearn_scorer_bases",
+    "sklearn_tree_class",
     "sub_estimators",
     "validate_data",
     "validate_params",

@@ -23,6 +23,21 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _check_feature_names_in, validate_data
 
+
+def sklearn_scorer_bases():
+    """scikit-learn's scorer classes (private module), for the persistence allowlist."""
+    from sklearn.metrics._scorer import _BaseScorer, _MultimetricScorer, _PassthroughScorer
+
+    return (_BaseScorer, _MultimetricScorer, _PassthroughScorer)
+
+
+def sklearn_tree_class():
+    """The compiled ``Tree`` of scikit-learn's trees (private module)."""
+    from sklearn.tree._tree import Tree
+
+    return Tree
+
+
 __all__ = [
     "HasMethods",
     "Interval",
@@ -31,6 +46,8 @@ __all__ = [
     "StrOptions",
     "_check_feature_names_in",
     "_fit_context",
+    "sklearn_scorer_bases",
+    "sklearn_tree_class",
     "validate_data",
     "validate_params",
 ]
