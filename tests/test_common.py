@@ -18,7 +18,7 @@ import ecoai_sklearn
 from ecoai_sklearn.augmentation import MIFGSMAugmenter
 from ecoai_sklearn.neural import CNNGRUAE, LSTMAE, USAD
 from ecoai_sklearn.preprocessing import Differencer, SeriesKNNImputer
-from ecoai_sklearn.scoring import DTWReconstructionScorer
+from ecoai_sklearn.scoring import DTWReconstructionScorer, KNNWindowScorer
 from ecoai_sklearn.thresholding import WeightedZScoreThresholder
 from ecoai_sklearn.windowing import FFTWindower
 
@@ -152,6 +152,15 @@ INSTANCES_AND_EXPECTED_FAILURES = [
     # Independent samples (grain="sample"): sklearn's 2D data are univariate windows; PCA is
     # a fast stand-in for an autoencoder. The timestamp grain needs consecutive windows.
     (DTWReconstructionScorer(estimator=PCA(n_components=1), grain="sample"), {}),
+    (
+        KNNWindowScorer(n_neighbors=2, grain="sample"),
+        {
+            check: "scoring the training samples again leaves each sample out of its own "
+            "neighbourhood (as LocalOutlierFactor's negative_outlier_factor_); a reordered "
+            "or partial copy is new data, where a sample finds itself"
+            for check in ROW_ORDER_MATTERS
+        },
+    ),
 ]
 
 

@@ -146,22 +146,24 @@ class _WindowScorer(TransformerMixin, BaseEstimator):
         """Error columns of the rows ``start .. stop - 1`` (covering or causal rule)."""
         n, w = windows.shape[0], windows.shape[1]
         if self.grain == "sample":
-            return self._window_errors(windows[start:stop], model)
+            return self._window_errors(windows, model, start, stop)
         if self.aggregation == "causal":
             # the window ending at each row (rows before the first real window: the first)
             first = max(start, w - 1)
-            errors = self._window_errors(windows[first:stop], model)
-            lead = np.repeat(errors[:1], first - start, axis=0)
-            return np.concatenate([lead, errors]) if first > start else errors
+            errors = self._window_errors(windows, model, first, stop)
+            return np.concatenate([np.repeat(errors[:1], first - start, axis=0), errors])
         j0, j1 = covering_windows(n, w, start, stop)
-        errors = self._window_errors(windows[w - 1 + j0 : w - 1 + j1], model)
+        errors = self._window_errors(windows, model, w - 1 + j0, w - 1 + j1)
         return covering_mean(errors, n, w, start, stop)
 
-    def _window_errors(self, windows, model):
-        out = np.empty((windows.shape[0], self._n_error_columns))
-        for begin in range(0, windows.shape[0], self.batch_size):
-            batch = windows[begin : begin + self.batch_size]
-            out[begin : begin + batch.shape[0]] = self._score_batch(batch, model, point=False)
+    def _window_errors(self, windows, model, start, stop):
+        """Errors ``(stop - start, k)`` of the windows ``start .. stop - 1`` of ``windows``."""
+        out = np.empty((stop - start, self._n_error_columns))
+        for begin in range(start, stop, self.batch_size):
+            batch = windows[begin : min(begin + self.batch_size, stop)]
+            out[begin - start : begin - start + batch.shape[0]] = self._score_batch(
+                batch, model, point=False
+            )
         return out
 
     @property
