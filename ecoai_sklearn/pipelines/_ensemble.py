@@ -42,7 +42,7 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
     Parameters
     ----------
     estimators : list of (str, estimator)
-        Named members, cloned in :meth:`fit`; reachable by ``set_params`` as
+        Named members, cloned in ``fit``; reachable by ``set_params`` as
         ``<name>__<param>``.
     normalization : {"zscore", "robust"}, default="zscore"
         Centre and scale of each member's training scores.

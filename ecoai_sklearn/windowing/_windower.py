@@ -38,8 +38,8 @@ class FFTWindower(TransformerMixin, BaseEstimator):
         dominant one); a multi-scale detector uses one windower per rank.
     n_periods : int, default=None
         Number of periods ``fit`` looks for (stored in ``periods_``); ``None`` means
-        ``period_rank + 1``, the fewest that define the window. ``fit`` raises a
-        ``ValueError`` when ``X`` has fewer significant periods.
+        ``period_rank + 1``, the fewest that define the window. When ``X`` has fewer
+        significant periods, ``fallback_size`` applies.
     detrend : {"linear", "constant", "difference"}, default="linear"
         Preprocessing before the FFT, see :func:`find_periods`. Differencing
         over-weights harmonics (it picks 48 instead of 96 on harmonic-heavy 15-minute
