@@ -4,10 +4,10 @@ import hashlib
 from numbers import Integral
 
 import numpy as np
-from sklearn.metrics.pairwise import euclidean_distances
 
 from ..utils import Interval, StrOptions, _fit_context
 from ._base import BASE_CONSTRAINTS, _WindowScorer
+from ._knn_kernel import mean_nearest
 
 
 class KNNWindowScorer(_WindowScorer):
@@ -202,18 +202,17 @@ class KNNWindowScorer(_WindowScorer):
         groups = [slice(None)] if self.channels == "joint" else [
             slice(k, None, c) for k in range(c)
         ]
-        size = w * (c if self.channels == "joint" else 1)
+        size = float(w * (c if self.channels == "joint" else 1))
+        positions = np.full(b, -1, dtype=np.int64) if positions is None else positions
+        reach = w if self.grain == "timestamp" else 1
         errors = np.empty((b, len(groups)))
         for k, group in enumerate(groups):
-            squared = euclidean_distances(query[:, group], train[:, group], squared=True)
-            if positions is not None:
-                # in-sample: ignore the kept windows that overlap each query window
-                reach = w if self.grain == "timestamp" else 1
-                trivial = np.abs(positions[:, np.newaxis] - self.train_positions_) < reach
-                squared[trivial] = np.inf
-            nearest = np.partition(squared, self.n_neighbors - 1, axis=1)[:, : self.n_neighbors]
-            # RMS difference per value: the scale of a reconstruction error's square root
-            errors[:, k] = np.sqrt(nearest / size).mean(axis=1)
+            q, t = query[:, group], train[:, group]
+            # |q - t|^2 = |q|^2 + |t|^2 - 2 q.t, one BLAS product per batch
+            squared = (q * q).sum(axis=1)[:, np.newaxis] + (t * t).sum(axis=1) - 2.0 * (q @ t.T)
+            errors[:, k] = mean_nearest(
+                squared, self.n_neighbors, size, positions, self.train_positions_, reach
+            )
         return errors
 
     def _window_errors(self, windows, train, start, stop):
@@ -222,7 +221,7 @@ class KNNWindowScorer(_WindowScorer):
         out = np.empty((stop - start, self._n_error_columns))
         for begin in range(start, stop, self.batch_size):
             end = min(begin + self.batch_size, stop)
-            positions = np.arange(begin, end) if in_sample else None
+            positions = np.arange(begin, end, dtype=np.int64) if in_sample else None
             out[begin - start : end - start] = self._score_batch(
                 windows[begin:end], train, positions=positions
             )
