@@ -199,7 +199,7 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         self : EnsembleDetector
             The fitted ensemble.
         """
-        validate_data(self, X, skip_check_array=True)
+        self._check_input(X, reset=True)
         names, members = self._check_members()
         weights = self._check_weights(len(members))
         self.selection_scores_ = None
@@ -239,6 +239,13 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         self.center_, self.scale_ = _normalisation(raw, self.normalization)
         self.offset_ = float(np.quantile(self._combine(raw), self.contamination))
         return self
+
+    def _check_input(self, X, *, reset):
+        """Shape and type checks; the members receive ``X`` itself (a DataFrame keeps its
+        index and column names)."""
+        validate_data(
+            self, X, reset=reset, dtype=None, ensure_all_finite=False, accept_sparse=False
+        )
 
     def _check_members(self):
         if not self.estimators:
@@ -301,7 +308,7 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
             the order of ``estimators_``.
         """
         check_is_fitted(self)
-        validate_data(self, X, skip_check_array=True, reset=False)
+        self._check_input(X, reset=False)
         return (self._raw_scores(X) - self.center_) / self.scale_
 
     def _combine(self, raw):
@@ -326,7 +333,7 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         scores : ndarray of shape (n_timestamps,)
         """
         check_is_fitted(self)
-        validate_data(self, X, skip_check_array=True, reset=False)
+        self._check_input(X, reset=False)
         return self._combine(self._raw_scores(X))
 
     def decision_function(self, X):
