@@ -129,3 +129,38 @@ def test_bench_scale_quick():
     for row in rows:
         assert _finite(row, 1, 8), row
         assert row[1] > 0 and row[2] > 0 and 0 <= row[7] <= 1
+
+
+def test_acf_period_follows_tsb_ad():
+    from benchmarks import bench_quality
+
+    t = np.arange(3000)
+    assert bench_quality.acf_period(np.sin(2 * np.pi * t / 48)) == 48
+    # no autocorrelation peak between lags 3 and 300: TSB-AD's fallback of 125
+    assert bench_quality.acf_period(t.astype(float)) == 125
+
+
+def test_quality_peers_score_every_row_and_the_centre_alignment():
+    from benchmarks import bench_quality
+
+    t = np.arange(2000)
+    X = (np.sin(2 * np.pi * t / 50) + 0.01 * np.random.default_rng(0).standard_normal(2000))[
+        :, np.newaxis
+    ]
+    X[1500:1503] += 3.0
+    peer = bench_quality.WindowPeer("knn").fit(X[:1000])
+    scores = peer.score(X)
+    assert peer.w_ == 50 and scores.shape == (2000,)
+    # a window's score goes to its centre: the peak lies within half a window of the spike
+    assert abs(int(np.argmax(scores)) - 1501) <= 25
+
+
+@pytest.mark.slow
+def test_bench_quality_quick(data_dir):
+    from benchmarks import bench_quality
+
+    results = bench_quality.main(["--quick", "--methods", "default", "selected", "lof"])
+    assert results and {m for _, m in results} == {"default", "selected", "lof"}
+    for result in results.values():
+        assert result["status"] == "ok" and 0 <= result["pr_auc"] <= 1
+        assert 0 <= result["vus_pr"] <= 1

@@ -376,11 +376,16 @@ def test_unexpected_failures_are_one_line_unless_debug(monkeypatch, tmp_path, lo
         main(["--debug", *argv])
 
 
+def make_long_window_detector(random_state=None):
+    """Windows of 500 rows: fit needs 1,000, more than a short demo has."""
+    detector = make_fast_detector(random_state)
+    detector.set_params(fftwindower__window_size=500)
+    return detector
+
+
 def test_demo_fit_errors_are_one_line(monkeypatch, capsys):
-    monkeypatch.setitem(DETECTORS, "short", (make_fast_detector, "fast"))
-    monkeypatch.setattr(
-        "ecoai_sklearn.cli._demo.SAMPLES_PER_DAY", 2
-    )  # two rows a "day": too short for FFTWindower's period search
+    monkeypatch.setitem(DETECTORS, "short", (make_long_window_detector, "fast"))
+    monkeypatch.setattr("ecoai_sklearn.cli._demo.SAMPLES_PER_DAY", 2)  # 12 rows in 6 "days"
     assert main(["demo", "--detector", "short", "--days", "6", "--no-plot", "--quiet"]) == 1
     assert _error_line(capsys).startswith("ecoai-detect: error: cannot fit short on the 4 demo")
 

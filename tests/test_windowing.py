@@ -1,5 +1,7 @@
 """Tests for ecoai_sklearn.windowing: find_periods and FFTWindower."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -347,7 +349,11 @@ def test_auto_window_size_on_industrial_load():
     assert windower.period_amplitudes_.shape == (2,)
     assert windower.transform(X).shape == (X.shape[0], 96, 4)
     second = FFTWindower(period_rank=1, n_periods=2).fit(X)
-    assert second.window_size_ == windower.periods_[1]
+    # the second period is the week (about 672 samples): cut to max_size
+    assert windower.periods_[1] > 256
+    assert second.window_size_ == 256 and second.window_rule_ == "capped"
+    uncapped = FFTWindower(period_rank=1, n_periods=2, max_size=None).fit(X)
+    assert uncapped.window_size_ == windower.periods_[1] and uncapped.window_rule_ == "period"
     # n_periods=None looks for period_rank + 1 periods only
     assert FFTWindower().fit(X).periods_.tolist() == [96]
     assert FFTWindower(period_rank=1).fit(X).periods_.tolist() == windower.periods_.tolist()
@@ -390,7 +396,10 @@ def test_pipeline_set_output_pandas_and_feature_names():
         ({"period_rank": 3, "n_periods": 3}, "period_rank=3 must be smaller than n_periods=3"),
         ({"padding": "reflect"}, "'padding'"),
         ({"window_size": 60}, "n_samples=100 .* needs at least 120"),
-        ({"n_periods": 4}, "n_periods=4 periods were requested"),
+        ({"n_periods": 4, "fallback_size": None}, "n_periods=4 periods were requested"),
+        ({"fallback_size": 1}, "'fallback_size'"),
+        ({"max_size": 0}, "'max_size'"),
+        ({"max_size": 2.0}, "'max_size'"),
     ],
 )
 def test_windower_rejects_bad_parameters(params, match):
@@ -431,7 +440,7 @@ def test_transform_checks_fit_and_channels():
 
 def test_constant_series_has_no_auto_window():
     with pytest.raises(ValueError, match="constant.*window size by hand"):
-        FFTWindower().fit(np.full((200, 2), 3.0))
+        FFTWindower(fallback_size=None).fit(np.full((200, 2), 3.0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,3 +463,53 @@ def test_real_series_periods(shared_data_dir):
     kpi = load_series_csv(shared_data_dir / "kpi_aiops.csv")
     (bunch,) = kpi.values()
     assert find_periods(bunch.X[:, 0], 1)[0] == 288  # 5-minute steps: one day
+
+
+def _no_period_series(n=2000, seed=0):
+    """A random walk: no significant FFT period."""
+    return np.cumsum(np.random.default_rng(seed).standard_normal((n, 1)), axis=0)
+
+
+@pytest.mark.parametrize(
+    "X, expected",
+    [
+        (_no_period_series(), 64),  # noise-like spectrum
+        (np.ones((500, 2)), 64),  # constant
+        (_no_period_series(120), 30),  # short: at most a quarter of the series
+    ],
+)
+def test_auto_window_falls_back_with_a_warning_when_there_is_no_period(X, expected):
+    with pytest.warns(UserWarning, match="found no period.*fallback_size=64"):
+        windower = FFTWindower().fit(X)
+    assert windower.window_size_ == expected and windower.window_rule_ == "fallback"
+    assert windower.periods_ is None and windower.period_amplitudes_ is None
+    assert windower.transform(X).shape == (X.shape[0], expected, X.shape[1])
+
+
+def test_fallback_never_goes_below_min_period():
+    X = np.ones((40, 1))
+    with pytest.warns(UserWarning, match="found no period"):
+        windower = FFTWindower(min_period=8, fallback_size=4).fit(X)
+    assert windower.window_size_ == 8
+
+
+def test_fallback_none_raises_the_finders_error():
+    with pytest.raises(ValueError, match="significant periodic peak"):
+        FFTWindower(fallback_size=None).fit(_no_period_series())
+
+
+def test_a_found_period_is_no_fallback_and_fixed_sizes_are_fixed():
+    t = np.arange(96 * 20)
+    X = np.sin(2 * np.pi * t / 96)[:, np.newaxis]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning
+        assert FFTWindower().fit(X).window_rule_ == "period"
+        assert FFTWindower(window_size=10).fit(X).window_rule_ == "fixed"
+
+
+def test_max_size_caps_a_long_period():
+    t = np.arange(600 * 6)
+    X = np.sin(2 * np.pi * t / 600)[:, np.newaxis]
+    assert FFTWindower().fit(X).window_size_ == 256
+    assert FFTWindower(max_size=100).fit(X).window_size_ == 100
+    assert FFTWindower(max_size=None).fit(X).window_size_ == 600

@@ -1,21 +1,43 @@
-"""Complete anomaly detectors as scikit-learn pipelines.
+"""Complete anomaly detectors as scikit-learn pipelines and meta-estimators.
 
 Each factory returns an unfitted :class:`~sklearn.pipeline.Pipeline` from a series
-``(n_timestamps, n_channels)`` to one decision per timestamp: imputation, optional
-differencing, scaling, FFT-sized windows, an autoencoder's reconstruction errors mapped
-back onto timestamps, and a final outlier detector.
+``(n_timestamps, n_channels)`` to one decision per timestamp.
+
+- :func:`make_default_detector`: the package's default, an ensemble of window kNN and
+  window PCA at two window lengths (:func:`make_ensemble_detector` for other members);
+- :func:`make_knn_detector`, :func:`make_pca_detector`: one window scorer each;
+- the research detectors: FFT-sized windows, an autoencoder's reconstruction errors
+  mapped back onto timestamps, and IsolationForest (:func:`make_fft_cnngru_detector`,
+  :func:`make_lstmae_detector`, :func:`make_usad_detector`,
+  :func:`make_multiscale_detector`);
+- :class:`EnsembleDetector` combines any detectors through their normalised scores;
+  :class:`InjectedAnomalySelection` chooses its members without labels.
 """
 
+from ._ensemble import EnsembleDetector
 from ._factories import (
     make_fft_cnngru_detector,
     make_lstmae_detector,
     make_multiscale_detector,
     make_usad_detector,
 )
+from ._selection import InjectedAnomalySelection
+from ._window_detectors import (
+    make_default_detector,
+    make_ensemble_detector,
+    make_knn_detector,
+    make_pca_detector,
+)
 
 __all__ = [
+    "EnsembleDetector",
+    "InjectedAnomalySelection",
+    "make_default_detector",
+    "make_ensemble_detector",
     "make_fft_cnngru_detector",
+    "make_knn_detector",
     "make_lstmae_detector",
     "make_multiscale_detector",
+    "make_pca_detector",
     "make_usad_detector",
 ]

@@ -259,8 +259,9 @@ def make_multiscale_detector(
     ----------
     n_periods : int, default=3
         Number of branches, i.e. of FFT periods used (ranks 0 to ``n_periods - 1``,
-        periods of at least 8 samples). ``fit`` raises a ValueError when the training
-        series has fewer significant periods; pass ``window_sizes`` then.
+        periods of at least 8 samples). When the training series has fewer
+        significant periods, the branches without one use the windower's fallback
+        length (64 samples) with a warning; pass ``window_sizes`` to choose them.
     window_sizes : array-like of int or None, default=None
         Fixed window sizes, one branch each, instead of FFT periods (then
         ``n_periods`` is ignored).

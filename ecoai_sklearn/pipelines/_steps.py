@@ -119,8 +119,10 @@ window_size : "auto" or int, default="auto"
     Window length of :class:`~ecoai_sklearn.windowing.FFTWindower`: ``"auto"`` uses
     the dominant period of the (detrended) training series, e.g. 96 for a day of
     15-minute readings, among periods of at least 8 samples (``windower__min_period``;
-    shorter windows hold too little shape to learn). A series with no significant
-    period raises a ``ValueError``: set the window size then."""
+    shorter windows hold too little shape to learn) and at most 256
+    (``windower__max_size``: a longer period is cut to it, which bounds the cost of
+    training and DTW). A series with no significant period gets a window of 64
+    samples and a warning (``windower__fallback_size``)."""
 
 _PARAMETERS = """\
 difference : bool, default=False

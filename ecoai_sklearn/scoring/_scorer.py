@@ -5,27 +5,11 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import clone
 
-from ..utils import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    _check_feature_names_in,
-    _fit_context,
-    check_anomaly_labels,
-    error_feature_names,
-    validate_windows,
-    value_feature_names,
-)
-from ._aggregate import (
-    POINT_METRICS,
-    PathAccumulator,
-    batch_errors,
-    covering_mean,
-    covering_windows,
-)
+from ..utils import HasMethods, Interval, StrOptions, _fit_context
+from ._aggregate import POINT_METRICS, PathAccumulator, batch_errors, covering_windows
+from ._base import BASE_CONSTRAINTS, _WindowScorer
 
 _METRICS = ("dtw", "mse", "softdtw", "model")
 
@@ -67,7 +51,7 @@ def _coprime(stride, window_length, *, step):
     return stride
 
 
-class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
+class DTWReconstructionScorer(_WindowScorer):
     """Per-timestamp reconstruction-error features from an autoencoder of windows.
 
     A meta-transformer: :meth:`fit` trains a clone of ``estimator`` (an autoencoder such
@@ -100,13 +84,15 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         ``w * c``, much slower than ``"dtw"``; ``"model"`` the estimator's
         own ``score_windows`` (for :class:`~ecoai_sklearn.neural.USAD`, its
         ``alpha``/``beta`` score).
-    aggregation : {"path", "covering"}, default="path"
+    aggregation : {"path", "covering", "causal"}, default="path"
         How window errors become per-timestamp features (``grain="timestamp"`` only).
         ``"path"``: each time step's own cost (its squared difference, or the local
         costs of the DTW path cells matched to it) averaged over the windows covering
         the timestamp; ``"covering"``: the mean of the whole-window errors of the
-        windows covering the timestamp. ``"path"`` needs ``metric`` in
-        ``{"dtw", "mse"}``.
+        windows covering the timestamp; ``"causal"``: the error of the window ending at
+        the timestamp, so that a row's feature depends on that row and earlier ones
+        only (what a stream can compute as each row arrives). ``"path"`` needs
+        ``metric`` in ``{"dtw", "mse"}``.
     grain : {"timestamp", "sample"}, default="timestamp"
         Whether the rows are consecutive windows of one series (per-timestamp
         features) or independent samples (one error per row).
@@ -242,18 +228,15 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
+        **BASE_CONSTRAINTS,
         "estimator": [None, HasMethods(["fit"])],
         "metric": [StrOptions(set(_METRICS))],
-        "aggregation": [StrOptions({"path", "covering"})],
-        "grain": [StrOptions({"timestamp", "sample"})],
-        "channels": [StrOptions({"joint", "separate"})],
+        "aggregation": [StrOptions({"path", "covering", "causal"})],
         "train_stride": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "fit_on": [StrOptions({"all", "normal"})],
         "augmenter": [None, HasMethods(["fit_resample"])],
         "metric_params": [None, dict],
         "cv": [None, Interval(Integral, 2, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "include_values": ["boolean"],
     }
 
     def __init__(
@@ -362,14 +345,6 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
             features[start:stop] = self._features(windows, estimator, start, stop)
         return features
 
-    def _candidates(self, n, w, labels, stride=1):
-        """Real windows (rows) at ``stride``, without anomalies with ``fit_on="normal"``."""
-        first = w - 1 if self.grain == "timestamp" else 0
-        index = np.arange(first, n, stride)
-        if self.fit_on == "normal" and labels is not None:
-            index = index[~labels[index]]
-        return index
-
     def _fit(self, X, y):
         """Validate, select the training windows and train ``estimator_`` on them."""
         self._check_options()
@@ -378,11 +353,7 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         n, w, c = windows.shape
         self.window_length_ = w
         self.n_channels_ = c
-        if self.grain == "timestamp" and n < w:
-            raise ValueError(
-                f"X has n_samples={n} windows of length {w}; grain='timestamp' needs at "
-                f"least {w} rows (one window without padding) to fit."
-            )
+        self._check_rows(n, w, fitting=True)
         if self.train_stride == "auto":
             self.train_stride_ = auto_train_stride(w, n - w + 1) if self.grain == "timestamp" else 1
         else:
@@ -390,11 +361,6 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
         labels = self._training_labels(y, n, w)
 
         index = self._candidates(n, w, labels, stride=self.train_stride_)
-        if index.size == 0:
-            raise ValueError(
-                "fit_on='normal' leaves no training window: every selected window "
-                "covers a row labelled 1. Use fit_on='all' or more normal data."
-            )
         self.n_train_windows_ = int(index.size)
         self.augmenter_ = None if self.augmenter is None else clone(self.augmenter)
         self._train(self.estimator_, windows, index, labels, augmenter=self.augmenter_)
@@ -475,128 +441,38 @@ class DTWReconstructionScorer(TransformerMixin, BaseEstimator):
 
     def _training_labels(self, y, n, w):
         """Per-window anomaly flags from ``y`` (None when not needed or not given)."""
-        if y is None or (self.fit_on == "all" and self.augmenter is None):
+        if self.fit_on == "all" and self.augmenter is None:
             return None
-        return self._window_labels(check_anomaly_labels(y, n_samples=n), n, w)
-
-    def _window_labels(self, anomalous, n, w):
-        """True for each window (row) that covers a row labelled 1."""
-        if self.grain == "sample":
-            return anomalous
-        counts = np.concatenate(([0], np.cumsum(anomalous, dtype=np.int64)))
-        ends = np.arange(n) + 1
-        return (counts[ends] - counts[np.maximum(ends - w, 0)]) > 0
+        return self._window_labels(y, n, w)
 
     # ------------------------------------------------------------------ transform
-    def transform(self, X):
-        """Per-timestamp (or per-sample) reconstruction-error features.
+    def _model(self):
+        return self.estimator_
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, window) or (n_samples, window, n_channels)
-            Windows with the length and channels seen in fit; with
-            ``grain="timestamp"`` at least ``window_length_`` consecutive windows.
-
-        Returns
-        -------
-        features : ndarray of shape (n_samples, n_features_out), float64
-            ``n_features_out`` is 1 (``channels="joint"``) or ``n_channels_`` error
-            columns (higher means worse reconstructed), plus ``n_channels_`` value
-            columns with ``include_values=True``.
-        """
-        check_is_fitted(self)
-        windows = self._validate_windows(X, reset=False)
-        n, w, c = windows.shape
-        if c != self.n_channels_:
-            raise ValueError(
-                f"X has windows with {c} channel(s), but {type(self).__name__} was fitted "
-                f"on windows with {self.n_channels_} channel(s)."
-            )
-        if self.grain == "timestamp" and n < w:
-            raise ValueError(
-                f"X has n_samples={n} windows of length {w}; grain='timestamp' needs at "
-                f"least {w} consecutive windows (the first {w - 1} hold padding)."
-            )
-        return self._features(windows, self.estimator_)
-
-    def _features(self, windows, estimator, start=0, stop=None):
-        """Features of the rows ``start .. stop - 1`` with a fitted ``estimator``."""
-        stop = windows.shape[0] if stop is None else stop
-        errors = self._errors(windows, estimator, start, stop)
-        if not self.include_values:
-            return errors
-        # the last step of window t is timestamp t's own (scaled) reading
-        return np.hstack([errors, windows[start:stop, -1, :]])
+    @property
+    def _error_name(self):
+        return self.metric
 
     def _errors(self, windows, estimator, start, stop):
         """Error columns of the rows ``start .. stop - 1``."""
+        if self.grain == "sample" or self.aggregation != "path":
+            return super()._errors(windows, estimator, start, stop)
         n, w = windows.shape[0], windows.shape[1]
-        if self.grain == "sample":
-            return self._window_errors(windows[start:stop], estimator, point=False)
         j0, j1 = covering_windows(n, w, start, stop)
         real = windows[w - 1 + j0 : w - 1 + j1]
-        if self.aggregation == "covering":
-            errors = self._window_errors(real, estimator, point=False)
-            return covering_mean(errors, n, w, start, stop)
         accumulator = PathAccumulator(n, w, self._n_error_columns, j0, j1)
-        for offset, costs in self._batches(real, estimator, point=True):
-            accumulator.add(j0 + offset, costs)
+        for begin in range(0, real.shape[0], self.batch_size):
+            batch = real[begin : begin + self.batch_size]
+            accumulator.add(j0 + begin, self._score_batch(batch, estimator, point=True))
         return accumulator.result(start, stop)
 
-    def _batches(self, windows, estimator, *, point):
-        kwargs = {
-            "metric": self.metric,
-            "channels": self.channels,
-            "point": point,
-            "metric_params": {} if self.metric_params is None else self.metric_params,
-            "flatten": not hasattr(estimator, "reconstruct"),
-        }
-        for start in range(0, windows.shape[0], self.batch_size):
-            batch = windows[start : start + self.batch_size]
-            yield start, batch_errors(estimator, batch, **kwargs)
-
-    def _window_errors(self, windows, estimator, *, point):
-        out = np.empty((windows.shape[0], self._n_error_columns))
-        for start, errors in self._batches(windows, estimator, point=point):
-            out[start : start + errors.shape[0]] = errors
-        return out
-
-    @property
-    def _n_error_columns(self):
-        return 1 if self.channels == "joint" else self.n_channels_
-
-    @property
-    def _n_features_out(self):
-        return self._n_error_columns + (self.n_channels_ if self.include_values else 0)
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the error features.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Ignored apart from validation: the features do not derive from single
-            input columns.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``["<metric>_error"]`` or ``["<metric>_error_ch0", ...]`` per channel, then
-            ``["value_ch0", ...]`` with ``include_values=True``.
-        """
-        check_is_fitted(self)
-        _check_feature_names_in(self, input_features, generate_names=False)
-        names = error_feature_names(self.metric, self.n_channels_, joint=self.channels == "joint")
-        if self.include_values:
-            names += value_feature_names(self.n_channels_)
-        return np.asarray(names, dtype=object)
-
-    # ------------------------------------------------------------------ helpers
-    def _validate_windows(self, X, *, reset):
-        windows = validate_windows(self, X, reset=reset, dtype=[np.float64, np.float32])
-        return windows[:, :, np.newaxis] if windows.ndim == 2 else windows
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
+    def _score_batch(self, windows, estimator, *, point):
+        return batch_errors(
+            estimator,
+            windows,
+            metric=self.metric,
+            channels=self.channels,
+            point=point,
+            metric_params={} if self.metric_params is None else self.metric_params,
+            flatten=not hasattr(estimator, "reconstruct"),
+        )

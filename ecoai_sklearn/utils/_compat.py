@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_params,
 )
+from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import _check_feature_names_in, validate_data
 
 
@@ -40,6 +41,7 @@ def sklearn_tree_class():
 
 __all__ = [
     "HasMethods",
+    "_BaseComposition",
     "Interval",
     "InvalidParameterError",
     "Options",

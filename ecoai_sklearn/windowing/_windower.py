@@ -1,5 +1,6 @@
 """FFTWindower: one window per timestamp, sized by the series' dominant period."""
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -23,22 +24,22 @@ class FFTWindower(TransformerMixin, BaseEstimator):
     :class:`~sklearn.pipeline.Pipeline`.
 
     With ``window_size="auto"``, ``fit`` finds the dominant periods of ``X`` with
-    :func:`find_periods` and uses the one of rank ``period_rank`` (0 = best).
+    :func:`find_periods` and uses the one of rank ``period_rank`` (0 = best), at most
+    ``max_size`` samples long; a series without such a period gets ``fallback_size``
+    and a warning (see Notes).
 
     Parameters
     ----------
     window_size : "auto" or int, default="auto"
         Window length in samples, or ``"auto"`` to use a period found in ``X`` by
-        ``fit``. There is no fallback length: ``"auto"`` raises a ``ValueError`` on a
-        series without a significant period (constant, or noise only); pass an int
-        for such series.
+        ``fit`` (see ``fallback_size`` and ``max_size``).
     period_rank : int, default=0
         Which of the found periods is the window length with ``"auto"`` (0 = the
         dominant one); a multi-scale detector uses one windower per rank.
     n_periods : int, default=None
         Number of periods ``fit`` looks for (stored in ``periods_``); ``None`` means
-        ``period_rank + 1``, the fewest that define the window. ``fit`` raises a
-        ``ValueError`` when ``X`` has fewer significant periods.
+        ``period_rank + 1``, the fewest that define the window. When ``X`` has fewer
+        significant periods, ``fallback_size`` applies.
     detrend : {"linear", "constant", "difference"}, default="linear"
         Preprocessing before the FFT, see :func:`find_periods`. Differencing
         over-weights harmonics (it picks 48 instead of 96 on harmonic-heavy 15-minute
@@ -50,11 +51,27 @@ class FFTWindower(TransformerMixin, BaseEstimator):
     padding : {"edge", "constant"}, default="edge"
         Values before the first timestamp, which fill the first ``window_size_ - 1``
         windows: ``"edge"`` repeats the first row of ``X``, ``"constant"`` uses zeros.
+    fallback_size : int or None, default=64
+        Window length of ``"auto"`` when ``X`` has no significant period of rank
+        ``period_rank`` (constant, noise only, too short for a spectrum): a
+        ``UserWarning`` says why, and the window is ``fallback_size`` samples, at most
+        a quarter of the training series and at least ``min_period``. None: raise the
+        period finder's ``ValueError`` instead.
+    max_size : int or None, default=256
+        Longest window of ``"auto"``: a longer period (a weekly cycle of 15-minute
+        data is 672 samples) gives a window of ``max_size`` samples, which covers part
+        of a cycle. The cost of every scorer grows with the window (the DTW of a
+        window with its reconstruction as ``w ** 2``), so this bounds it whatever the
+        series. To see whole long cycles, resample the series to a coarser step first.
+        None: no cap.
 
     Attributes
     ----------
     window_size_ : int
         Window length used by ``transform``.
+    window_rule_ : {"fixed", "period", "capped", "fallback"}
+        How ``window_size_`` was chosen: given as an int, the period found, the period
+        cut to ``max_size``, or ``fallback_size`` for lack of a period.
     periods_ : ndarray of shape (n_periods,), dtype int64, or None
         Periods found in the training series, best first (``None`` when
         ``window_size`` is an int: no search is run).
@@ -72,6 +89,14 @@ class FFTWindower(TransformerMixin, BaseEstimator):
 
     Notes
     -----
+    **Automatic window.** The period of rank ``period_rank`` found by
+    :func:`find_periods` between ``min_period`` and ``max_period`` samples is the
+    window, cut to ``max_size``. Many real series have no significant period (server
+    metrics, traffic counts, one-second sensor runs): then ``fallback_size`` samples,
+    with a warning. A fixed length of a few dozen samples sees the local shape of such
+    series; the development benchmark's numbers behind the default of 64 are in
+    ``benchmarks/RESULTS.md`` (section "Default detector").
+
     **Padding and chunks.** Row ``t`` for ``t < window_size_ - 1`` reaches before the
     first timestamp; those positions take the padding values (the first row of the
     ``X`` being transformed, with ``padding="edge"``). A chunk transformed on its own
@@ -124,6 +149,8 @@ class FFTWindower(TransformerMixin, BaseEstimator):
         "min_period": [Interval(Integral, 2, None, closed="left")],
         "max_period": [Interval(Integral, 2, None, closed="left"), None],
         "padding": [StrOptions({"edge", "constant"})],
+        "fallback_size": [Interval(Integral, 2, None, closed="left"), None],
+        "max_size": [Interval(Integral, 2, None, closed="left"), None],
     }
 
     def __init__(
@@ -136,6 +163,8 @@ class FFTWindower(TransformerMixin, BaseEstimator):
         min_period=2,
         max_period=None,
         padding="edge",
+        fallback_size=64,
+        max_size=256,
     ):
         self.window_size = window_size
         self.period_rank = period_rank
@@ -144,6 +173,8 @@ class FFTWindower(TransformerMixin, BaseEstimator):
         self.min_period = min_period
         self.max_period = max_period
         self.padding = padding
+        self.fallback_size = fallback_size
+        self.max_size = max_size
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -169,6 +200,23 @@ class FFTWindower(TransformerMixin, BaseEstimator):
                 f"n_periods={n_periods} (ranks start at 0)."
             )
         if self.window_size == "auto":
+            self._auto_window(X, n_periods)
+        else:
+            self.periods_ = None
+            self.period_amplitudes_ = None
+            self.window_size_ = int(self.window_size)
+            self.window_rule_ = "fixed"
+        if X.shape[0] < 2 * self.window_size_:
+            raise ValueError(
+                f"X has n_samples={X.shape[0]} timestamps but window_size="
+                f"{self.window_size_} needs at least {2 * self.window_size_} "
+                "(two windows) to fit."
+            )
+        return self
+
+    def _auto_window(self, X, n_periods):
+        """Set the window from the period of rank ``period_rank``, capped, or the fallback."""
+        try:
             self.periods_, self.period_amplitudes_ = find_periods(
                 X,
                 n_periods,
@@ -177,18 +225,25 @@ class FFTWindower(TransformerMixin, BaseEstimator):
                 max_period=self.max_period,
                 return_amplitudes=True,
             )
-            self.window_size_ = int(self.periods_[self.period_rank])
-        else:
-            self.periods_ = None
-            self.period_amplitudes_ = None
-            self.window_size_ = int(self.window_size)
-        if X.shape[0] < 2 * self.window_size_:
-            raise ValueError(
-                f"X has n_samples={X.shape[0]} timestamps but window_size="
-                f"{self.window_size_} needs at least {2 * self.window_size_} "
-                "(two windows) to fit."
+        except ValueError as exc:
+            # X is a valid series (validated above): the finder found too few periods
+            if self.fallback_size is None:
+                raise
+            self.periods_ = self.period_amplitudes_ = None
+            self.window_size_ = max(self.min_period, min(self.fallback_size, X.shape[0] // 4))
+            self.window_rule_ = "fallback"
+            warnings.warn(
+                f"window_size='auto' found no period for the window ({exc}); using "
+                f"window_size_={self.window_size_} (fallback_size={self.fallback_size}, at "
+                "most a quarter of the series).",
+                UserWarning,
+                stacklevel=3,
             )
-        return self
+            return
+        period = int(self.periods_[self.period_rank])
+        capped = self.max_size is not None and period > self.max_size
+        self.window_size_ = int(self.max_size) if capped else period
+        self.window_rule_ = "capped" if capped else "period"
 
     def transform(self, X):
         """Return the window ending at each timestamp.

@@ -1,0 +1,203 @@
+"""What every window scorer shares: windows in, one feature row per timestamp out (private).
+
+A window scorer is fitted on windows ``(n, w, c)`` (row ``t`` = the window ending at
+timestamp ``t``, as :class:`~ecoai_sklearn.windowing.FFTWindower` makes them, or
+independent samples) and returns error columns, higher = more anomalous, plus optionally
+each row's own readings. A subclass says how a batch of windows is scored
+(:meth:`_WindowScorer._score_batch`) and how it is fitted; this base validates, maps
+window errors onto timestamps and names the columns.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils import (
+    StrOptions,
+    _check_feature_names_in,
+    check_anomaly_labels,
+    error_feature_names,
+    validate_windows,
+    value_feature_names,
+)
+from ._aggregate import covering_mean, covering_windows
+
+#: constraints every window scorer shares
+BASE_CONSTRAINTS = {
+    "grain": [StrOptions({"timestamp", "sample"})],
+    "channels": [StrOptions({"joint", "separate"})],
+    "fit_on": [StrOptions({"all", "normal"})],
+    "include_values": ["boolean"],
+}
+
+
+class _WindowScorer(TransformerMixin, BaseEstimator):
+    """Base of the window scorers (not public).
+
+    Subclasses set ``_error_name`` (the prefix of the error columns), implement
+    ``_score_batch(windows, model, point)`` returning ``(b, k)`` window errors (or
+    ``(b, w, k)`` per-step costs when ``point``), and fit the model they score with.
+    """
+
+    _error_name = "error"
+
+    # ------------------------------------------------------------------ fit helpers
+    def _validate_windows(self, X, *, reset):
+        windows = validate_windows(self, X, reset=reset, dtype=[np.float64, np.float32])
+        return windows[:, :, np.newaxis] if windows.ndim == 2 else windows
+
+    def _check_rows(self, n, w, *, fitting):
+        if self.grain == "timestamp" and n < w:
+            need = "rows (one window without padding) to fit" if fitting else (
+                f"consecutive windows (the first {w - 1} hold padding)"
+            )
+            raise ValueError(
+                f"X has n_samples={n} windows of length {w}; grain='timestamp' needs at "
+                f"least {w} {need}."
+            )
+
+    def _window_labels(self, y, n, w):
+        """True for each window (row) that covers a row labelled 1 (None without y)."""
+        if y is None:
+            return None
+        anomalous = check_anomaly_labels(y, n_samples=n)
+        if self.grain == "sample":
+            return anomalous
+        counts = np.concatenate(([0], np.cumsum(anomalous, dtype=np.int64)))
+        ends = np.arange(n) + 1
+        return (counts[ends] - counts[np.maximum(ends - w, 0)]) > 0
+
+    def _candidates(self, n, w, labels, stride=1):
+        """Real windows (rows) at ``stride``, without anomalies with ``fit_on="normal"``."""
+        first = w - 1 if self.grain == "timestamp" else 0
+        index = np.arange(first, n, stride)
+        if self.fit_on == "normal" and labels is not None:
+            index = index[~labels[index]]
+        if index.size == 0:
+            raise ValueError(
+                "fit_on='normal' leaves no training window: every selected window "
+                "covers a row labelled 1. Use fit_on='all' or more normal data."
+            )
+        return index
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, X):
+        """Per-timestamp (or per-sample) error features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window) or (n_samples, window, n_channels)
+            Windows with the length and channels seen in fit; with
+            ``grain="timestamp"`` at least ``window_length_`` consecutive windows.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out), float64
+            ``n_features_out`` is 1 (``channels="joint"``) or ``n_channels_`` error
+            columns (higher = more anomalous), plus ``n_channels_`` value columns with
+            ``include_values=True``.
+        """
+        return self._features(self._checked_windows(X), self._model())
+
+    def score_samples(self, X):
+        """Opposite of the mean error of each row: the higher, the more normal.
+
+        The scorer as an outlier detector of its own (scikit-learn's convention):
+        ``-errors.mean(axis=1)`` over the error columns of :meth:`transform` (the value
+        columns of ``include_values`` are left out). A Pipeline ending with this step
+        has ``score_samples`` too, so a windower and a scorer make a detector that an
+        :class:`~ecoai_sklearn.pipelines.EnsembleDetector` can combine.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window) or (n_samples, window, n_channels)
+            Windows, as for :meth:`transform`.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), float64
+        """
+        windows = self._checked_windows(X)
+        errors = self._errors(windows, self._model(), 0, windows.shape[0])
+        return -errors.mean(axis=1)
+
+    def _checked_windows(self, X):
+        check_is_fitted(self)
+        windows = self._validate_windows(X, reset=False)
+        n, w, c = windows.shape
+        if c != self.n_channels_:
+            raise ValueError(
+                f"X has windows with {c} channel(s), but {type(self).__name__} was fitted "
+                f"on windows with {self.n_channels_} channel(s)."
+            )
+        self._check_rows(n, w, fitting=False)
+        return windows
+
+    def _features(self, windows, model, start=0, stop=None):
+        """Features of the rows ``start .. stop - 1`` with a fitted ``model``."""
+        stop = windows.shape[0] if stop is None else stop
+        errors = self._errors(windows, model, start, stop)
+        if not self.include_values:
+            return errors
+        # the last step of window t is timestamp t's own (scaled) reading
+        return np.hstack([errors, windows[start:stop, -1, :]])
+
+    def _errors(self, windows, model, start, stop):
+        """Error columns of the rows ``start .. stop - 1`` (covering or causal rule)."""
+        n, w = windows.shape[0], windows.shape[1]
+        if self.grain == "sample":
+            return self._window_errors(windows, model, start, stop)
+        if self.aggregation == "causal":
+            # the window ending at each row (rows before the first real window: the first)
+            first = max(start, w - 1)
+            errors = self._window_errors(windows, model, first, stop)
+            return np.concatenate([np.repeat(errors[:1], first - start, axis=0), errors])
+        j0, j1 = covering_windows(n, w, start, stop)
+        errors = self._window_errors(windows, model, w - 1 + j0, w - 1 + j1)
+        return covering_mean(errors, n, w, start, stop)
+
+    def _window_errors(self, windows, model, start, stop):
+        """Errors ``(stop - start, k)`` of the windows ``start .. stop - 1`` of ``windows``."""
+        out = np.empty((stop - start, self._n_error_columns))
+        for begin in range(start, stop, self.batch_size):
+            batch = windows[begin : min(begin + self.batch_size, stop)]
+            out[begin - start : begin - start + batch.shape[0]] = self._score_batch(
+                batch, model, point=False
+            )
+        return out
+
+    @property
+    def _n_error_columns(self):
+        return 1 if self.channels == "joint" else self.n_channels_
+
+    @property
+    def _n_features_out(self):
+        return self._n_error_columns + (self.n_channels_ if self.include_values else 0)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the features.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored apart from validation: the features do not derive from single
+            input columns.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``["<error>_error"]`` or ``["<error>_error_ch0", ...]`` per channel, then
+            ``["value_ch0", ...]`` with ``include_values=True``.
+        """
+        check_is_fitted(self)
+        _check_feature_names_in(self, input_features, generate_names=False)
+        joint = self.channels == "joint"
+        names = error_feature_names(self._error_name, self.n_channels_, joint=joint)
+        if self.include_values:
+            names += value_feature_names(self.n_channels_)
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags

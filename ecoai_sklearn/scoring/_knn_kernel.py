@@ -1,0 +1,65 @@
+"""Numba kernel of KNNWindowScorer: the k smallest distances of each row (private).
+
+Nothing is compiled at import: ``njit`` compiles on the first call and ``cache=True``
+stores the machine code next to this file for later processes.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def mean_nearest(squared, k, size, positions, train_positions, reach):
+    """Mean of ``sqrt(d / size)`` over the ``k`` smallest ``d`` of each row of ``squared``.
+
+    Parameters
+    ----------
+    squared : ndarray of shape (b, m), float64
+        Squared distances of ``b`` query windows to ``m`` kept windows (may hold small
+        negative rounding errors: read as 0).
+    k : int
+        Neighbours averaged (``k <= m``).
+    size : float
+        Values per window (``w * c``): ``sqrt(d / size)`` is an RMS difference.
+    positions : ndarray of shape (b,), int64
+        Position of each query window in the training windows, or -1 for new data.
+    train_positions : ndarray of shape (m,), int64
+        Position of each kept window.
+    reach : int
+        A kept window less than ``reach`` positions from a query window of the training
+        series overlaps it and is skipped.
+
+    Returns
+    -------
+    errors : ndarray of shape (b,), float64
+    """
+    b, m = squared.shape
+    out = np.empty(b)
+    best = np.empty(k)
+    for i in range(b):
+        count = 0
+        for j in range(m):
+            if positions[i] >= 0 and abs(positions[i] - train_positions[j]) < reach:
+                continue
+            d = squared[i, j]
+            if d < 0.0:
+                d = 0.0
+            if count < k:
+                # insert into the sorted prefix best[:count]
+                slot = count
+                while slot > 0 and best[slot - 1] > d:
+                    best[slot] = best[slot - 1]
+                    slot -= 1
+                best[slot] = d
+                count += 1
+            elif d < best[k - 1]:
+                slot = k - 1
+                while slot > 0 and best[slot - 1] > d:
+                    best[slot] = best[slot - 1]
+                    slot -= 1
+                best[slot] = d
+        total = 0.0
+        for r in range(count):
+            total += np.sqrt(best[r] / size)
+        out[i] = total / count if count > 0 else np.inf
+    return out
