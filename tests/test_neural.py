@@ -191,13 +191,22 @@ def test_training_matches_plain_adam_loop():
     np.testing.assert_allclose(est.history_[:, "train_loss"], losses, rtol=1e-5)
 
 
-def test_usad_training_matches_paper_losses():
+@pytest.mark.parametrize("cap", [1.0, 0.3])
+def test_usad_training_matches_paper_losses(cap):
+    # cap=1 is the paper's schedule exactly; a cap replaces 1 - 1/n by min(1 - 1/n, cap)
     X = sine_windows(n=32)
     recorder = _InitialState()
     usad = USAD(
-        max_epochs=3, lr=0.01, batch_size=32, callbacks=[recorder], random_state=0, **TINY[USAD]
+        max_epochs=3,
+        lr=0.01,
+        batch_size=32,
+        callbacks=[recorder],
+        random_state=0,
+        max_adversarial_weight=cap,
+        module__activation="relu",
+        **TINY[USAD],
     ).fit(X)
-    module = USADModule(2, 12, hidden_sizes=(8, 4), latent_size=3)
+    module = USADModule(2, 12, hidden_sizes=(8, 4), latent_size=3, activation="relu")
     module.load_state_dict(recorder.state_)
     enc, dec1, dec2 = module.encoder, module.decoder1, module.decoder2
     opt1 = torch.optim.Adam([*enc.parameters(), *dec1.parameters()], lr=0.01)
@@ -205,16 +214,17 @@ def test_usad_training_matches_paper_losses():
     w = torch.tensor(X, dtype=torch.float32).reshape(32, -1)
     l1s, l2s = [], []
     for n in (1, 2, 3):
+        a = min(1 - 1 / n, cap)
         for opt, phase in ((opt1, 1), (opt2, 2)):
             module.zero_grad(set_to_none=True)
             z = enc(w)
             w1, w2 = dec1(z), dec2(z)
             w3 = dec2(enc(w1))
             if phase == 1:
-                loss = 1 / n * torch.mean((w - w1) ** 2) + (1 - 1 / n) * torch.mean((w - w3) ** 2)
+                loss = (1 - a) * torch.mean((w - w1) ** 2) + a * torch.mean((w - w3) ** 2)
                 l1s.append(loss.item())
             else:
-                loss = 1 / n * torch.mean((w - w2) ** 2) - (1 - 1 / n) * torch.mean((w - w3) ** 2)
+                loss = (1 - a) * torch.mean((w - w2) ** 2) - a * torch.mean((w - w3) ** 2)
                 l2s.append(loss.item())
             loss.backward()
             opt.step()
@@ -224,6 +234,8 @@ def test_usad_training_matches_paper_losses():
     np.testing.assert_allclose(
         [b[0]["train_loss2"] for b in usad.history_[:, "batches"]], l2s, rtol=1e-5, atol=1e-7
     )
+    expected = [min(1 - 1 / n, cap) for n in (1, 2, 3)]
+    np.testing.assert_allclose(usad.history_[:, "adversarial_weight"], expected)
 
 
 def test_reset_parameters_matches_pytorch_default_bounds():
@@ -670,3 +682,30 @@ def test_default_models_separate_anomalous_windows_over_seeds(cls):
         est = cls(random_state=seed).fit((train - low) / (high - low))
         aucs.append(roc_auc_score(labels, est.score_windows((test - low) / (high - low))))
     assert min(aucs) > 0.75 and np.mean(aucs) > 0.8, aucs
+
+
+# --------------------------------------------------------------------- USAD's fix
+def _usad_on_industrial(industrial, **params):
+    """USAD fitted on the clean windows; ROC AUCs of AE1's error and of the paper's
+    mixed score on the held-back windows, and the fraction of AE2(AE1(W)) saturated."""
+    train, test, labels = industrial
+    usad = USAD(max_epochs=10, random_state=0, device="cpu", **params).fit(train)
+    with torch.no_grad():
+        w3 = usad.module_.usad_outputs(torch.tensor(test, dtype=torch.float32))[2]
+    saturated = float(((w3 < 1e-3) | (w3 > 1 - 1e-3)).float().mean())
+    auc = roc_auc_score(labels, usad.score_windows(test))
+    mixed = roc_auc_score(labels, usad.set_params(alpha=0.5, beta=0.5).score_windows(test))
+    return auc, mixed, saturated
+
+
+def test_usad_defaults_keep_ae2_alive_and_beat_the_paper_schedule(industrial):
+    # the paper's adversarial weight 1 - 1/n passes 1/2 after epoch 2: AE2 then maximises
+    # its error on every window and its sigmoid saturates, which ruins the mixed score
+    # and, through the shared encoder, AE1's; capped at 0.1, AE2 keeps reconstructing
+    paper = _usad_on_industrial(industrial, max_adversarial_weight=1.0, module__activation="relu")
+    auc, mixed, saturated = _usad_on_industrial(industrial)
+    assert paper[2] > 0.9, paper  # 1.00 saturated
+    assert saturated < 0.05, saturated  # 0.00
+    assert auc > 0.93, auc  # 0.957; the same budget with the old defaults: 0.838
+    assert auc > paper[0] + 0.05, (auc, paper)
+    assert mixed > 0.9 and mixed > paper[1] + 0.1, (mixed, paper)  # 0.938 against 0.568

@@ -321,6 +321,11 @@ class USADModule(_AutoencoderModule):
     decoder's error ``mse(W, AE2(AE1(W)))`` up without bound while ``AE1`` stops
     learning; bounded, it saturates instead.
 
+    The hidden activation defaults to GELU where the reference code uses ReLU
+    (``activation="relu"``): trained at the learning rates of the other autoencoders,
+    most ReLU units of the encoder die (output 0 for every window) and never recover,
+    all the more when the adversarial phase shakes the shared encoder.
+
     Parameters
     ----------
     n_channels : int
@@ -332,8 +337,8 @@ class USADModule(_AutoencoderModule):
         (at least 1 each), the paper's layout.
     latent_size : int or None, default=None
         Size of the code; None means ``max(1, d // 8)``.
-    activation : str, default="relu"
-        Activation of the hidden layers and of the code.
+    activation : str, default="gelu"
+        Activation of the hidden layers and of the code ("relu" in the paper).
     output_activation : str, default="sigmoid"
         Activation of the decoders' last layer ("identity" for a linear output).
 
@@ -356,7 +361,7 @@ class USADModule(_AutoencoderModule):
         *,
         hidden_sizes=None,
         latent_size=None,
-        activation="relu",
+        activation="gelu",
         output_activation="sigmoid",
     ):
         super().__init__()
