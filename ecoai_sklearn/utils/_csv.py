@@ -225,7 +225,20 @@ def read_text_table(path, *, delimiter=",", options=None):
         raise ValueError(f"{source} is empty.") from exc
     except (pd.errors.ParserError, ValueError) as exc:
         message = " ".join(str(exc).split())
-        raise ValueError(f"{source} is not a valid CSV file: {message[:200]}") from exc
+        fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+        if fields:
+            expected, line, saw = fields.groups()
+            message = f"line {line} has {saw} fields, the header {expected}"
+            if delimiter == ",":
+                message += " (a number with a decimal comma must be quoted in a ','-separated file)"
+        raise ValueError(f"{source} is not a valid CSV file: {message[:200]}.") from exc
+    if table.shape[1] == 1 and sniffed != delimiter:
+        option = (options or PYTHON_OPTIONS)["delimiter"].format(value=sniffed)
+        raise ValueError(
+            f"{source} reads as one column {shorten(table.columns[0])} with the separator "
+            f"{delimiter!r}; its header line is separated by {sniffed!r}, not {delimiter!r}: "
+            f"use {option}."
+        )
     names = [str(c) for c in table.columns]
     # pandas renames a repeated column "value" to "value.1"
     duplicated = [
