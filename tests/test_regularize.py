@@ -1,4 +1,10 @@
-"""Tests of ``ecoai_sklearn.datasets.regularize``: hand-made series, exact rows expected."""
+"""Tests of ``ecoai_sklearn.datasets.regularize``: hand-made series, exact rows expected.
+
+The examples of the user guide page "Preparing real data" run here too.
+"""
+
+import doctest
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -257,3 +263,10 @@ def test_report_is_a_public_frozen_record():
     with pytest.raises(AttributeError):
         report.n_inserted = 3
     assert "inserted_rows" not in repr(report) and "n_inserted=0" in repr(report)
+
+
+def test_preparing_data_page_examples_run():
+    page = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "preparing_data.rst"
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testfile(str(page), module_relative=False, optionflags=flags)
+    assert result.attempted > 15 and result.failed == 0

@@ -177,7 +177,7 @@ def regularize(
         other, in order of first appearance.
     label_column : str, default=None
         Column of 0/1 anomaly labels: not averaged but combined as said above; inserted
-        rows get 0 (use :attr:`RegularizeReport.inserted_rows` to leave them out of a
+        rows get 0 (use the report's ``inserted_rows`` to leave them out of a
         metric).
     off_grid : {"raise", "nearest"}, default="raise"
         Timestamps between grid points (the grid passes through the most common phase):
