@@ -889,6 +889,28 @@ def _runs_file(tmp_path, load):
     return path
 
 
+@pytest.mark.shared_data
+def test_skab_multichannel_runs(shared_data_dir, tmp_path, capsys):
+    path = shared_data_dir / "skab_multivariate.csv"
+    model = tmp_path / "pump.model"
+    free = "skab:anomaly-free/anomaly-free"
+    fit = ["fit", str(path), "--detector", "fast", "--out", str(model), "--series", free]
+    # no significant FFT period in these runs: a fixed window
+    fixed = ["--set", "fftwindower__window_size=32"]
+    assert main([*fit, *fixed, "--end", "2020-02-08 14:00", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"ecoai-detect: repaired {path} (series {free}): inserted ")
+    metadata = read_metadata(model)
+    assert len(metadata["columns"]) == 8 and metadata["columns"][2] == "current"
+    assert metadata["freq"] == "s"
+    out = tmp_path / "out.csv"
+    runs = ["--series", "skab:valve1/0", "--series", "skab:valve1/1"]
+    assert main(["predict", str(model), str(path), "--out", str(out), "--quiet", *runs]) == 0
+    result = pd.read_csv(out)
+    assert result["series_id"].unique().tolist() == ["skab:valve1/0", "skab:valve1/1"]
+    assert result["imputed"].sum() > 0  # the loggers skipped seconds: rows inserted
+
+
 def test_several_runs(tmp_path, load, capsys):
     path = _runs_file(tmp_path, load)
     model = tmp_path / "m.model"
