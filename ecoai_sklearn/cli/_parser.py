@@ -44,6 +44,12 @@ Parameters of a detector can be changed with --set KEY=VALUE (repeatable); KEY i
 scikit-learn parameter name of the pipeline, as get_params() lists it, e.g.
 --set scorer__estimator__max_epochs=10 (names depend on the detector; a wrong name is
 reported with the matching ones). VALUE is read as a Python literal (3, 0.5, None, 'x').
+Every value is checked against the constraints of its estimator, nested ones included,
+before any data is read: a refused value is a usage error (exit code 2).
+
+A file of several runs (series_id) gives one run to fit (--series NAME): one detector
+fitted on several runs needs windows that never cross from one run into the next, which
+is not supported yet, so fit refuses several runs rather than join them.
 """
 
 _PREDICT_EPILOG = """\
