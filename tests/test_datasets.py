@@ -19,6 +19,7 @@ from ecoai_sklearn.datasets import (
     load_sample,
     load_series_csv,
     make_industrial_load,
+    regularize,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -331,6 +332,105 @@ def test_load_series_csv_does_not_bundle_missing_tokens_with_zero(tmp_path):
     assert_array_equal(data["a"].X.ravel(), [0.0, np.nan])
 
 
+# A meter export as users have it: UTF-8 with a byte-order mark, ';'-separated, decimal
+# commas, two channels, offsets that change at the end of daylight-saving time
+# (02:30+02:00 is followed by 02:00+01:00, thirty minutes later), a gap of two rows
+# (03:00 and 03:30 absent) and a repeated timestamp (04:00 twice).
+EXPORT = (
+    "\ufefftimestamp;current;voltage;note;label;series_id\n"
+    "2014-10-26T01:30:00+02:00;2,5;230,1;ok;0;pump\n"
+    "2014-10-26T02:00:00+02:00;2,6;229,8;ok;0;pump\n"
+    "2014-10-26T02:30:00+02:00;;230,0;ok;0;pump\n"
+    "2014-10-26T02:00:00+01:00;2,7;230,2;ok;1;pump\n"
+    "2014-10-26T02:30:00+01:00;2,8;230,4;;0;pump\n"
+    "2014-10-26T04:00:00+01:00;3,0;231,0;ok;0;pump\n"
+    "2014-10-26T04:00:00+01:00;3,2;231,2;ok;1;pump\n"
+    "2014-10-26T04:30:00+01:00;3,1;230,9;ok;0;pump\n"
+)
+
+
+def test_load_series_csv_reads_a_real_world_export(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(EXPORT.encode("utf-8"))
+    pump = load_series_csv(path, decimal=",", on_bad_order="ignore")["pump"]
+    assert pump.feature_names.tolist() == ["current", "voltage"]  # 'note' is text: left out
+    assert_array_equal(
+        pump.X,
+        [
+            [2.5, 230.1],
+            [2.6, 229.8],
+            [np.nan, 230.0],
+            [2.7, 230.2],
+            [2.8, 230.4],
+            [3.0, 231.0],
+            [3.2, 231.2],
+            [3.1, 230.9],
+        ],  # fmt: skip
+    )
+    assert_array_equal(pump.y, [0, 0, 0, 1, 0, 0, 1, 0])
+    utc = ["23:30", "00:00", "00:30", "01:00", "01:30", "03:00", "03:00", "03:30"]
+    expected = pd.to_datetime(
+        [("2014-10-25 " if t == "23:30" else "2014-10-26 ") + t for t in utc]
+    ).tz_localize("UTC")
+    assert_array_equal(pump.timestamps.as_unit("ns").asi8, expected.as_unit("ns").asi8)
+    assert str(pump.timestamps.tz) == "UTC"
+    # the repeated 04:00 is refused by default, and regularize resolves it
+    with pytest.raises(ValueError, match=r"line 8: series 'pump' has a duplicate timestamp"):
+        load_series_csv(path, decimal=",")
+    frame = load_series_csv(path, decimal=",", on_bad_order="ignore", as_frame=True)
+    assert list(frame.columns) == ["timestamp", "current", "voltage", "label", "series_id"]
+    regular, report = regularize(
+        frame, time_column="timestamp", series_column="series_id", label_column="label"
+    )
+    assert report.freq == {"pump": pd.Timedelta("30min")}
+    assert (report.n_inserted, report.n_duplicates, report.n_converted) == (2, 1, 0)
+    assert_array_equal(
+        regular[["current", "voltage"]].to_numpy(),
+        [
+            [2.5, 230.1],
+            [2.6, 229.8],
+            [np.nan, 230.0],
+            [2.7, 230.2],
+            [2.8, 230.4],
+            [np.nan, np.nan],
+            [np.nan, np.nan],
+            [3.1, 231.1],
+            [3.1, 230.9],
+        ],  # fmt: skip
+    )
+    assert regular["label"].tolist() == [0, 0, 0, 1, 0, 0, 0, 1, 0]
+    assert_array_equal(report.imputed_rows, [0, 0, 1, 0, 0, 1, 1, 0, 0])
+
+
+def test_load_series_csv_value_columns_delimiter_and_decimal(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(EXPORT.encode("utf-8"))
+    kwargs = {"decimal": ",", "on_bad_order": "ignore"}
+    pump = load_series_csv(path, value_columns=["voltage"], **kwargs)["pump"]
+    assert pump.X.shape == (8, 1) and pump.feature_names.tolist() == ["voltage"]
+    assert load_series_csv(path, delimiter=";", **kwargs)["pump"].X.shape == (8, 2)
+    with pytest.raises(ValueError, match="separated by ';', not ',': use delimiter=';'"):
+        load_series_csv(path, delimiter=",", **kwargs)
+    with pytest.raises(ValueError, match=r"got '2,5' .*decimal commas: use decimal=','"):
+        load_series_csv(path, on_bad_order="ignore")
+    with pytest.raises(ValueError, match=r"must be a number .*'ok'"):
+        load_series_csv(path, value_columns=["note"], **kwargs)
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['power'\]"):
+        load_series_csv(path, value_columns=["power"], **kwargs)
+    with pytest.raises(ValueError, match="decimal"):
+        load_series_csv(path, decimal=";")
+
+
+def test_load_series_csv_mixed_offsets_and_long_fields(tmp_path):
+    text = CSV.replace("2024-01-01 00:15:00", "2024-01-01T00:15:00+01:00")
+    with pytest.raises(ValueError, match=r"mixes timestamps with a UTC offset \(line 4"):
+        load_series_csv(_write(tmp_path, text))
+    huge = CSV.replace("-2.25", "9" * 50 + "x" * 3_000_000)
+    with pytest.raises(ValueError) as info:
+        load_series_csv(_write(tmp_path, huge, "huge.csv"))
+    assert len(str(info.value)) < 300 and "(3,000,050 characters)" in str(info.value)
+
+
 @pytest.mark.shared_data
 def test_load_series_csv_real_files(shared_data_dir):
     # Expected counts are those of /work/shared/data/README.md.
@@ -351,6 +451,16 @@ def test_load_series_csv_real_files(shared_data_dir):
     assert skab["series_id"].nunique() == 17 and len(skab) == 27565
     free = skab[skab["series_id"] == "skab:anomaly-free/anomaly-free"]
     assert free["label"].sum() == 0
+
+    multi = load_series_csv(shared_data_dir / "skab_multivariate.csv")
+    assert len(multi) == 17 and sum(len(b.y) for b in multi.values()) == 27565
+    run = multi["skab:anomaly-free/anomaly-free"]
+    assert run.X.shape == (9405, 8) and run.y.sum() == 0
+    assert run.feature_names.tolist() == [
+        "accelerometer1rms", "accelerometer2rms", "current", "pressure", "temperature",
+        "thermocouple", "voltage", "volume_flow_raterms",
+    ]  # fmt: skip
+    assert_allclose(run.X[0, [2, 6]], [2.16975, 238.852])
 
 
 @pytest.mark.shared_data

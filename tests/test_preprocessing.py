@@ -364,6 +364,7 @@ def test_imputer_bad_input(X, error, match):
         ({"period": "daily"}, "period"),
         ({"weights": "gaussian"}, "weights"),
         ({"align": "end"}, "align"),
+        ({"time_index": "regularize"}, "time_index"),
     ],
 )
 def test_imputer_bad_params(params, match):
@@ -384,6 +385,96 @@ def test_imputer_pipeline_pandas_output_and_tags():
     assert fitted[0].n_features_in_ == 4
     with pytest.raises(ValueError, match="4 features"):
         fitted[0].transform(X.to_numpy()[:, :3])
+
+
+def _daily(n_days=6, period=8, seed=0):
+    rng = np.random.default_rng(seed)
+    day = np.sin(np.linspace(0, 2 * np.pi, period, endpoint=False))
+    return np.tile(day, n_days)[:, np.newaxis] + 0.01 * rng.normal(size=(n_days * period, 1))
+
+
+def test_imputer_refuses_an_irregular_datetime_index():
+    X = pd.DataFrame(_daily(), index=pd.date_range("2024-01-01", periods=48, freq="3h"))
+    imputer = SeriesKNNImputer(period=8).fit(X)  # a regular index is fine
+    gappy = X.drop(X.index[10:14])
+    match = (
+        r"X's DatetimeIndex is not a regular time grid \(1 step\(s\) other than the usual "
+        r"0 days 03:00:00 \(first before 2024-01-02 18:00:00\)\).*"
+        r"ecoai_sklearn.datasets.regularize.*time_index='ignore'"
+    )
+    with pytest.raises(ValueError, match=match):
+        SeriesKNNImputer(period=8).fit(gappy)
+    with pytest.raises(ValueError, match=match):
+        imputer.transform(gappy)
+    with pytest.raises(ValueError, match=r"1 repeated timestamp\(s\)"):
+        imputer.transform(X.iloc[[0, 1, 1, 2]])
+    with pytest.raises(ValueError, match=r"1 timestamp\(s\) out of order"):
+        imputer.transform(X.iloc[[0, 1, 3, 2, 4]])
+    # "ignore" takes the rows as consecutive; arrays are never checked
+    SeriesKNNImputer(period=8, time_index="ignore").fit(gappy).transform(gappy)
+    imputer.transform(gappy.to_numpy())
+    # the fix the message names: regularize, then impute the inserted rows
+    from ecoai_sklearn.datasets import regularize
+
+    regular, report = regularize(gappy)
+    filled = imputer.transform(regular)
+    assert report.n_inserted == 4 and np.isfinite(filled).all()
+    assert_array_equal(imputer.get_imputed_mask(regular).any(axis=1), report.imputed_rows)
+
+
+def test_imputer_regular_tz_aware_index_across_daylight_saving_is_fine():
+    index = pd.date_range("2024-10-26", periods=48, freq="h", tz="Europe/Berlin")
+    X = pd.DataFrame(_daily(n_days=6, period=8), index=index)
+    SeriesKNNImputer(period=8).fit(X).transform(X)
+
+
+def test_get_imputed_mask_marks_what_transform_fills():
+    X = _daily()
+    X[[3, 20, 21], 0] = np.nan
+    imputer = SeriesKNNImputer(period=8).fit(X)
+    mask = imputer.get_imputed_mask(X)
+    assert mask.shape == X.shape and mask.dtype == bool
+    assert_array_equal(np.flatnonzero(mask[:, 0]), [3, 20, 21])
+    out = imputer.transform(X)
+    assert_array_equal(out[~mask], X[~mask]) and np.isfinite(out[mask]).all()
+    with pytest.raises(ValueError, match="features"):
+        imputer.get_imputed_mask(np.ones((4, 2)))
+
+
+def test_imputer_readings_near_the_float64_limit_are_imputed_finitely():
+    rng = np.random.default_rng(0)
+    base = _daily(n_days=20, period=10)
+    X = np.column_stack([base[:, 0] * 1e155, base[:, 0] + rng.normal(0, 0.1, len(base))])
+    X[[5, 57], 0] = np.nan
+    X[20:30, 0] = np.nan  # a whole cycle: borrowed from the other channel (joint imputer)
+    X[7, 1] = np.nan
+    with np.errstate(all="raise"):  # no overflow anywhere
+        out = SeriesKNNImputer(period=10).fit_transform(X)
+    assert np.isfinite(out).all()
+    # the same as on the data divided by 1e155: the scale changes no neighbour
+    small = X.copy()
+    small[:, 0] /= 1e155
+    reference = SeriesKNNImputer(period=10).fit_transform(small)
+    assert_allclose(out[:, 0] / 1e155, reference[:, 0], rtol=1e-12)
+    assert_allclose(out[:, 1], reference[:, 1], rtol=1e-12)
+    # a constant channel at the top of the float64 range
+    X = np.column_stack([np.full(40, 1.7e308), _daily(n_days=5, period=8)[:, 0]])
+    X[3, 0] = np.nan
+    out = SeriesKNNImputer(period=8).fit_transform(X)
+    assert out[3, 0] == 1.7e308
+
+
+def test_imputer_accepts_nullable_float_frames_without_mutating_them():
+    X = _daily()
+    for columns in ([0], ["load"]):  # int names gave a read-only array, str names did not
+        frame = pd.DataFrame(X, columns=columns).astype("Float64")
+        frame.iloc[3, 0] = pd.NA
+        before = frame.copy()
+        out = SeriesKNNImputer(period=8).fit_transform(frame)
+        reference = SeriesKNNImputer(period=8).fit_transform(frame.astype("float64"))
+        assert_array_equal(out, reference)
+        assert np.isfinite(out).all()
+        pd.testing.assert_frame_equal(frame, before)
 
 
 @pytest.mark.shared_data

@@ -9,19 +9,21 @@ Subcommands::
 
 Use ``main(argv)`` to run it from Python (or ``python -m ecoai_sklearn.cli``); it returns
 the exit code (0 success, 1 error in the data or the run, 2 bad command line, 130
-interrupted). Heavy libraries (torch, skorch, pandas, scikit-learn) are imported only by
-the subcommands that need them.
+interrupted, 141 when the reader of standard output went away, as after ``| head``).
+Heavy libraries (torch, skorch, pandas, scikit-learn) are imported only by the
+subcommands that need them.
 
 One private module per concern: ``_parser`` (the arguments, one function per
 subcommand), ``_registry`` (the detectors), ``_io`` (series files and results),
-``_model`` (model files), ``_detectors`` (building, fitting, scoring), and one module
-per subcommand (``_fit``, ``_predict``, ``_evaluate``, ``_demo``) on ``_apply`` (what
-they share: reading the data, loading a model, scoring).
+``_model`` (model files), ``_detectors`` (building, fitting, scoring), ``_threads``
+(``--threads``), and one module per subcommand (``_fit``, ``_predict``, ``_evaluate``,
+``_demo``) on ``_apply`` (what they share: reading the data, loading a model, scoring).
 """
 
+import os
 import sys
 
-from ._base import PROG, CLIError, one_line
+from ._base import EXIT_BROKEN_PIPE, PROG, CLIError, one_line
 from ._parser import build_parser
 
 __all__ = ["build_parser", "main"]
@@ -39,7 +41,10 @@ def main(argv=None):
     -------
     code : int
         0 on success, 1 when the data or the run fails, 2 for a bad command line
-        (argparse's convention), 130 when interrupted.
+        (argparse's convention, and the bad values found after parsing: a ``--set``
+        value, ``--start`` after ``--end``), 130 when interrupted, 141 when standard
+        output was closed by its reader (``ecoai-detect predict ... | head``: quietly,
+        as a command ended by SIGPIPE).
 
     Examples
     --------
@@ -55,11 +60,14 @@ def main(argv=None):
         return exc.code if isinstance(exc.code, int) else 2
     try:
         return _COMMANDS[args.command](args)
+    except BrokenPipeError:  # the reader went away (| head): nothing left to say
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
     except CLIError as exc:
         if args.debug:
             raise
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
+        print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
@@ -72,6 +80,16 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 1
+
+
+def _discard_stdout():
+    """Point standard output at /dev/null, so that flushing it at exit fails no more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no file descriptor (e.g. captured)
+        pass
 
 
 def _progress(args):

@@ -22,6 +22,7 @@ from ._detectors import (
 )
 from ._evaluate import evaluation, format_evaluation
 from ._registry import DETECTORS
+from ._threads import ThreadLimit
 
 SAMPLES_PER_DAY = 96
 # Share of the days used for fitting; the rest is judged. Whole days, in time order.
@@ -51,6 +52,11 @@ def demo_data(n_days, random_state):
 
 def run(args, *, progress):
     """Run ``ecoai-detect demo`` with the parsed ``args``; return the exit code."""
+    with ThreadLimit(args.threads) as threads:
+        return _run(args, progress=progress, threads=threads)
+
+
+def _run(args, *, progress, threads):
     start = time.perf_counter()
     reporter = Reporter(quiet=args.quiet)
     n_days = args.days or (QUICK_DAYS if args.quick else DEMO_DAYS)
@@ -64,6 +70,7 @@ def run(args, *, progress):
     detector = build_detector(
         args.detector, random_state=args.random_state, settings=settings, epochs=epochs
     )
+    threads.apply_torch()
     changes = dict(settings)
     if epochs is not None:
         changes["max_epochs"] = epochs

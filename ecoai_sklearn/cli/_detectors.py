@@ -13,7 +13,7 @@ import numpy as np
 
 from ..utils import anomaly_outputs, walk_estimators
 from ..windowing import FFTWindower
-from ._base import CLIError, one_line
+from ._base import CLIError, UsageError, one_line
 from ._registry import DETECTORS
 
 
@@ -24,7 +24,7 @@ def parse_settings(pairs):
         key, sep, text = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise CLIError(f"--set expects KEY=VALUE, got {pair!r}.")
+            raise UsageError(f"--set expects KEY=VALUE, got {pair[:60]!r}.")
         try:
             settings[key] = ast.literal_eval(text.strip())
         except (ValueError, SyntaxError):
@@ -33,10 +33,15 @@ def parse_settings(pairs):
 
 
 def build_detector(name, *, random_state=None, settings=None, epochs=None):
-    """A new, unfitted detector from its factory, with ``--epochs`` and ``--set`` applied."""
+    """A new, unfitted detector from its factory, with ``--epochs`` and ``--set`` applied.
+
+    Every parameter of every estimator in the detector is then checked against its
+    constraints (:func:`check_parameters`), so that a bad ``--set`` value is a usage
+    error now, not an untrained model or a failure after minutes of fitting.
+    """
     if name not in DETECTORS:
-        raise CLIError(
-            f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)} "
+        raise UsageError(
+            f"unknown detector {name[:60]!r}; choose one of {', '.join(DETECTORS)} "
             "(see 'ecoai-detect fit --help')."
         )
     factory, _ = DETECTORS[name]
@@ -56,12 +61,48 @@ def build_detector(name, *, random_state=None, settings=None, epochs=None):
         if unknown:
             nearby = sorted(k for k in params if k.rsplit("__", 1)[-1] in _last_parts(unknown))
             hint = f"; parameters with that name: {', '.join(nearby[:6])}" if nearby else ""
-            raise CLIError(f"detector {name!r} has no parameter {', '.join(unknown)}{hint}.")
+            raise UsageError(f"detector {name!r} has no parameter {', '.join(unknown)}{hint}.")
         try:
             detector.set_params(**settings)
         except (TypeError, ValueError) as exc:
-            raise CLIError(f"--set: {one_line(exc)}") from exc
+            raise UsageError(f"--set: {one_line(exc)}") from exc
+    check_parameters(detector, settings or {})
     return detector
+
+
+def check_parameters(detector, settings):
+    """Check every parameter of ``detector`` and of each estimator nested in it.
+
+    scikit-learn checks an estimator's parameters when its ``fit`` starts, and a
+    meta-estimator skips the checks of the estimators it holds
+    (``prefer_skip_nested_validation``): ``--set scorer__estimator__max_epochs=0``
+    would fit and save an untrained autoencoder. Each estimator's own check
+    (``_validate_params``, scikit-learn's parameter validation with the constraints the
+    estimator declares) runs here instead, before any data is read. A failure is a
+    :class:`UsageError` naming the ``--set`` key when one set the parameter.
+    """
+    for prefix, estimator in _nested_estimators(detector):
+        validate = getattr(estimator, "_validate_params", None)
+        if validate is None or not hasattr(estimator, "_parameter_constraints"):
+            continue
+        try:
+            validate()
+        except (TypeError, ValueError) as exc:
+            keys = [k for k in settings if k.startswith(prefix) and k[len(prefix) :] in str(exc)]
+            owner = f"--set {keys[0]}={settings[keys[0]]!r}" if keys else "--set"
+            where = f" (parameters {prefix}*)" if prefix and not keys else ""
+            raise UsageError(f"{owner}: {one_line(exc)}{where}") from exc
+
+
+def _nested_estimators(detector):
+    """``(prefix, estimator)`` for ``detector`` (prefix "") and every estimator in its
+    parameters (prefix ``"scorer__estimator__"``), outermost first."""
+    found = [("", detector)]
+    if hasattr(detector, "get_params"):
+        for key, value in detector.get_params(deep=True).items():
+            if hasattr(value, "get_params") and not isinstance(value, type):
+                found.append((f"{key}__", value))
+    return found
 
 
 def _last_parts(keys):

@@ -1,102 +1,54 @@
-"""Model files of the ``ecoai-detect`` command: a joblib pickle inside an envelope.
+"""Model files of the ``ecoai-detect`` command: the format of :mod:`ecoai_sklearn.persistence`.
 
-Layout of a model file::
+``fit`` writes with :func:`ecoai_sklearn.persistence.save`, the command's information
+(detector, settings, columns, time column, grid step, training period) in the file's
+``metadata``; ``predict`` and ``evaluate`` read with :func:`~ecoai_sklearn.persistence.load`
+and :func:`~ecoai_sklearn.persistence.read_metadata`. So a file written by ``fit`` opens
+in Python with ``load``, and a file written by ``save`` in Python is read by the command
+(its columns then come from ``feature_names_in_``, see ``_apply``).
 
-    ECOAI-SKLEARN-MODEL 1\\n          magic line (format version 1)
-    {"ecoai_sklearn_version": ...}\\n  one line of JSON: versions, detector, columns, sha256
-    <joblib pickle>                   {"magic": ..., "ecoai_sklearn_version": ..., "detector": ...}
-
-Trust model. The payload is a pickle: unpickling it can run any code the file's author
-chose. :func:`load_model` refuses, *before unpickling anything*, a file without the magic
-line, with malformed metadata, or whose payload does not match the recorded size and
-SHA-256; after unpickling it also checks the envelope dict. That catches files this
-package did not write, truncated copies and accidental edits, but it is no protection
-against a crafted file: anyone can write a valid header. Load model files only from
-sources you trust, as with any pickle (see the warnings in the pickle and joblib docs).
-
-skops (``skops.io``) was considered: it can store these pipelines only by trusting the
-classes of skorch and torch, and skorch restores its torch modules with an unpickler of
-its own, so a skops file would still run pickle code on load: no safer, one more
-dependency.
+Trust model: loading rebuilds only classes and functions of an allowlist (estimators of
+ecoai_sklearn, scikit-learn, skorch and torch) and never unpickles anything, so a
+crafted file cannot run code; ``--trust NAME`` accepts one more name. Files of the
+older pickle-based format of this command are recognised by their first line and
+refused without being read further.
 """
 
-import hashlib
-import io
-import json
 import os
+import warnings
 
 from ._base import CLIError, one_line
 
-MAGIC = b"ECOAI-SKLEARN-MODEL 1\n"
-_ENVELOPE_KEY = "magic"
-_ENVELOPE_VALUE = "ecoai_sklearn model envelope"
-_MAX_HEADER = 64 * 1024
-
-
-def _versions():
-    import sklearn
-
-    from .. import __version__
-
-    versions = {"ecoai_sklearn_version": __version__, "sklearn_version": sklearn.__version__}
-    try:
-        import torch
-
-        versions["torch_version"] = torch.__version__
-    except ImportError:  # pragma: no cover - torch is a hard dependency
-        pass
-    return versions
+#: first bytes of the model files of the older, pickle-based format (never loaded)
+OLD_MAGIC = b"ECOAI-SKLEARN-MODEL"
+#: ``metadata["written_by"]`` of the files ``fit`` writes
+WRITTEN_BY = "ecoai-detect fit"
 
 
 def save_model(path, detector, *, info):
-    """Write ``detector`` and the JSON-serialisable ``info`` dict to a model file."""
-    import joblib
+    """Write ``detector`` and the JSON-serialisable ``info`` (its metadata) to ``path``."""
+    from ..persistence import save
 
-    envelope = {_ENVELOPE_KEY: _ENVELOPE_VALUE, **_versions(), "info": info, "detector": detector}
-    buffer = io.BytesIO()
-    joblib.dump(envelope, buffer, compress=3)
-    payload = buffer.getvalue()
-    header = {
-        **_versions(),
-        "info": info,
-        "payload_bytes": len(payload),
-        "payload_sha256": hashlib.sha256(payload).hexdigest(),
-    }
-    line = json.dumps(header, sort_keys=True).encode() + b"\n"
-    temporary = f"{os.fspath(path)}.partial"
+    target = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(folder):
+        raise CLIError(f"{target}: cannot write the model: no such directory {folder}.")
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(MAGIC)
-            handle.write(line)
-            handle.write(payload)
-        os.replace(temporary, path)
+        save(detector, target, metadata={"written_by": WRITTEN_BY, **info})
     except OSError as exc:
-        raise CLIError(f"{path}: cannot write the model: {exc.strerror or exc}.") from exc
+        raise CLIError(f"{target}: cannot write the model: {exc.strerror or exc}.") from exc
+    except TypeError as exc:  # an object the format cannot store (a custom detector)
+        raise CLIError(f"{target}: cannot save this detector: {one_line(exc)}") from exc
 
 
-def load_model(path):
-    """Return ``(detector, header)`` from a model file written by :func:`save_model`."""
-    import joblib
+def load_model(path, *, trusted=None):
+    """Return ``(detector, metadata, warnings)`` from a model file.
 
-    header, payload = _read(path)
-    try:
-        envelope = joblib.load(io.BytesIO(payload))
-    except Exception as exc:  # any unpickling failure: a module gone, a class renamed
-        raise CLIError(
-            f"{path}: the model cannot be loaded with this installation "
-            f"(written by ecoai_sklearn {header.get('ecoai_sklearn_version')}, scikit-learn "
-            f"{header.get('sklearn_version')}): {type(exc).__name__}: {one_line(exc)}"
-        ) from exc
-    if (
-        not isinstance(envelope, dict)
-        or envelope.get(_ENVELOPE_KEY) != _ENVELOPE_VALUE
-        or "detector" not in envelope
-    ):
-        raise CLIError(f"{path} is not an ecoai-detect model file (no envelope).")
-    return envelope["detector"], header
+    ``warnings`` are the one-line texts of what loading warned about (e.g. other package
+    versions), for the command's reporter. Every problem is a one-line CLIError.
+    """
+    from ..persistence import get_untrusted_types, load, read_metadata
 
-
-def _read(path):
     source = os.fspath(path)
     if not os.path.exists(source):
         raise CLIError(f"{source}: no such model file.")
@@ -104,25 +56,43 @@ def _read(path):
         raise CLIError(f"{source} is a directory, not a model file.")
     try:
         with open(source, "rb") as handle:
-            magic = handle.read(len(MAGIC))
-            if magic != MAGIC:
-                raise CLIError(
-                    f"{source} is not an ecoai-detect model file (it does not start with "
-                    f"{MAGIC.decode().strip()!r}); only files written by 'ecoai-detect fit' "
-                    "are loaded."
-                )
-            line = handle.readline(_MAX_HEADER)
-            payload = handle.read()
+            head = handle.read(len(OLD_MAGIC))
     except OSError as exc:
         raise CLIError(f"{source}: cannot read: {exc.strerror or exc}.") from exc
-    try:
-        header = json.loads(line)
-        size, digest = int(header["payload_bytes"]), str(header["payload_sha256"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise CLIError(f"{source}: the model file header is damaged.") from exc
-    if len(payload) != size or hashlib.sha256(payload).hexdigest() != digest:
+    if head == OLD_MAGIC:
         raise CLIError(
-            f"{source}: the model file is truncated or was modified after it was written "
-            "(size or SHA-256 mismatch)."
+            f"{source} was written by an older version of ecoai-detect (a pickle-based "
+            "model file, which is never loaded); refit the model with 'ecoai-detect fit'."
         )
-    return header, payload
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            detector = load(source, trusted=trusted)
+            metadata = read_metadata(source)
+        except ValueError as exc:
+            raise CLIError(_refusal(source, exc, get_untrusted_types)) from exc
+        except OSError as exc:
+            raise CLIError(f"{source}: cannot read: {exc.strerror or exc}.") from exc
+    texts = list(dict.fromkeys(one_line(w.message) for w in caught))
+    return detector, metadata, texts
+
+
+def _refusal(source, exc, get_untrusted_types):
+    """The message of ``load``'s ValueError, naming ``--trust`` for a refused name."""
+    text = one_line(exc)
+    if "is not allowed in a model file" not in text:
+        return text
+    try:
+        names = get_untrusted_types(source)
+    except ValueError:
+        return text
+    shown = ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
+    return (
+        f"{source} is refused: it names {shown}, which model files may not hold by default "
+        "(only estimators and their parts from ecoai_sklearn, scikit-learn, skorch and torch "
+        "are rebuilt). If you trust this file and "
+        + ("these names" if len(names) > 1 else "this name")
+        + ", add "
+        + " ".join(f"--trust {name}" for name in names[:3])
+        + "."
+    )

@@ -6,18 +6,21 @@ and usage errors answer at once.
 
 import argparse
 
-from ._base import DEMO_DAYS, PROG, QUICK_DAYS, QUICK_EPOCHS
+from ._base import DEFAULT_THREADS, DEMO_DAYS, PROG, QUICK_DAYS, QUICK_EPOCHS
 from ._registry import DEFAULT_DETECTOR, DETECTORS, describe_detectors
 
 _DESCRIPTION = """\
 Find anomalies in electric-power time series with the detectors of ecoai_sklearn.
 
-A data file is a CSV with a header line: a 'timestamp' column (ISO 8601, e.g.
-2024-01-01 00:15:00; rows in increasing time order, no duplicates) and one or more value
-columns (numbers; an empty field is a missing reading, which the detectors impute).
-A plain 'timestamp,value' file needs no option. A 'label' column (1 = anomaly, 0 =
-normal) is used by 'evaluate', and by 'fit' only with --use-labels; a 'series_id'
-column selects one of several series with --series.
+A data file is a CSV with a header line (UTF-8; fields separated by ',', ';' or a tab,
+found from the header): a 'timestamp' column (ISO 8601, e.g. 2024-01-01 00:15:00;
+timestamps with a UTC offset, e.g. 2024-10-27T02:30:00+02:00, are converted to UTC)
+and one or more value columns (numbers; an empty field is a missing reading, which the
+detectors impute). A plain 'timestamp,value' file needs no option. Rows are put on
+their regular time grid first: a gap becomes rows of missing readings, repeated
+timestamps are resolved (--on-duplicate), and what was changed is said on stderr. A
+'label' column (1 = anomaly, 0 = normal) is used by 'evaluate', and by 'fit' only with
+--use-labels; a 'series_id' column holds several runs, chosen with --series.
 """
 
 _EPILOG = """\
@@ -27,9 +30,10 @@ examples:
   ecoai-detect predict load.model new.csv --out scores.csv
   ecoai-detect evaluate load.model labelled.csv
 
-model files are pickles (joblib) in an envelope: loading one can run code stored in it.
-'predict' and 'evaluate' refuse files not written by 'ecoai-detect fit' and damaged files,
-but a file crafted to look valid is not detected: load only models you trust.
+model files are those of ecoai_sklearn.persistence (save/load): a zip of JSON and
+arrays, loaded without running any code stored in them, so a crafted file cannot run
+code. Files written by persistence.save in Python are read too. Model files of older
+versions (pickles) are refused: fit the model again.
 """
 
 _FIT_EPILOG = """\
@@ -40,12 +44,26 @@ Parameters of a detector can be changed with --set KEY=VALUE (repeatable); KEY i
 scikit-learn parameter name of the pipeline, as get_params() lists it, e.g.
 --set scorer__estimator__max_epochs=10 (names depend on the detector; a wrong name is
 reported with the matching ones). VALUE is read as a Python literal (3, 0.5, None, 'x').
+Every value is checked against the constraints of its estimator, nested ones included,
+before any data is read: a refused value is a usage error (exit code 2).
+
+A file of several runs (series_id) gives one run to fit (--series NAME): one detector
+fitted on several runs needs windows that never cross from one run into the next, which
+is not supported yet, so fit refuses several runs rather than join them.
 """
 
 _PREDICT_EPILOG = """\
-output: one row per input row, columns 'timestamp' (or 'row' when the input has no
-timestamps), 'score' (anomaly score, higher = more anomalous; positive = anomaly) and
-'label' (1 = anomaly, 0 = normal).
+output: one row per step of the file's regular time grid (rows the file lacked are
+inserted), columns 'series_id' (with several runs), 'timestamp' (or 'row' when the
+input has no timestamps), 'score' (anomaly score, higher = more anomalous; positive =
+anomaly), 'label' (1 = anomaly, 0 = normal) and 'imputed' (1 where a reading of the
+row was missing, or the whole row, and the detector filled it in).
+
+columns: --columns, else the columns named in the model file (written by 'fit'), else
+the feature names the model was fitted with (feature_names_in_, a model saved from
+Python after fitting on a DataFrame), else every numeric column but timestamp, label
+and series_id. A model file from Python may hold classes of your own: --trust NAME
+accepts one (after you checked it).
 
 The first rows of a file are scored without the readings that preceded them (the
 windows are padded at the start). With --start, the rows just before it serve as that
@@ -54,14 +72,57 @@ one day) and ignore those rows of the output.
 """
 
 
+_THREADS_HELP = (
+    f"threads for torch and the BLAS libraries (default: {DEFAULT_THREADS}: one thread fits "
+    "these small models as fast as two on an idle machine and far faster on a busy one; "
+    "results do not depend on it beyond float rounding)"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser whose usage errors are one line, as every error of the command."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def _positive_int(text):
     try:
         value = int(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from exc
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text[:40]!r}") from exc
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text[:40]!r}")
     return value
+
+
+def _seed(text):
+    """A seed of numpy's generators: an integer from 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to 4294967295, got {text[:40]!r}"
+        )
+    return value
+
+
+def _delimiter(text):
+    """One character; ``\\t`` or ``tab`` for a tab."""
+    value = "\t" if text in ("\\t", "tab", "TAB") else text
+    if len(value) != 1 or value in '"\r\n':
+        raise argparse.ArgumentTypeError(
+            f"expected one character such as ',', ';' or '\\t' (tab), got {text[:40]!r}"
+        )
+    return value
+
+
+def _series_name(text):
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a series_id (or 'all'), got ''")
+    return text.strip()
 
 
 def _column_list(text):
@@ -71,10 +132,12 @@ def _column_list(text):
     return names
 
 
-def _add_column_options(parser, *, labels):
+def _add_column_options(parser, *, labels, fit=False):
     group = parser.add_argument_group("columns of the data file")
     group.add_argument(
+        "--time-column",
         "--timestamp-column",
+        dest="time_column",
         metavar="NAME",
         help="column of timestamps (default: 'timestamp' if present, else rows are numbered)",
     )
@@ -82,8 +145,8 @@ def _add_column_options(parser, *, labels):
         "--columns",
         metavar="A,B",
         type=_column_list,
-        help="value columns (default: every column except timestamp, label and series_id; "
-        "for predict/evaluate: the columns the model was fitted on)",
+        help="value columns (default: every column of numbers except timestamp, label and "
+        "series_id; for predict/evaluate: the columns the model was fitted on)",
     )
     group.add_argument(
         "--label-column",
@@ -91,12 +154,65 @@ def _add_column_options(parser, *, labels):
         help="column of 0/1 labels (default: 'label' if present)"
         + ("; required by evaluate" if labels else ""),
     )
-    group.add_argument("--series", metavar="ID", help="series_id to use in a multi-series file")
     group.add_argument(
-        "--start", metavar="TIME", help="use only rows at or after TIME (e.g. 2016-09-01)"
+        "--series",
+        metavar="ID",
+        action="append",
+        type=_series_name,
+        help="series_id of the run to use in a file of several runs; repeat it, or give "
+        "'all', for several runs"
+        + (
+            " (fit takes one run: windows must not cross from one run into the next)"
+            if fit
+            else " (each run is scored on its own)"
+        ),
+    )
+    group.add_argument(
+        "--start",
+        metavar="TIME",
+        help="use only rows at or after TIME (e.g. 2016-09-01; in UTC when the file's "
+        "timestamps have offsets, unless TIME has one)",
     )
     group.add_argument("--end", metavar="TIME", help="use only rows before TIME")
-    group.add_argument("--delimiter", default=",", help="field separator (default: ',')")
+    group = parser.add_argument_group("format of the data file")
+    group.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help="field separator (default: ',', ';' or tab, whichever the header line uses)",
+    )
+    group.add_argument(
+        "--decimal",
+        choices=[".", ","],
+        default=".",
+        help="decimal separator of the numbers (default: '.'; ',' for 2,5)",
+    )
+    group.add_argument(
+        "--on-duplicate",
+        choices=["mean", "first", "last", "raise"],
+        default="mean",
+        help="rows with the same timestamp: one row with the mean of their readings "
+        "(labels: 1 if one row has 1), the first or the last of them, or an error "
+        "(default: mean; as ecoai_sklearn.datasets.regularize)",
+    )
+    group.add_argument(
+        "--off-grid",
+        choices=["raise", "nearest"],
+        default="raise",
+        help="timestamps between the points of the time grid: an error, or moved to the "
+        "nearest point (default: raise)",
+    )
+
+
+def _add_trust_option(parser):
+    parser.add_argument(
+        "--trust",
+        action="append",
+        metavar="NAME",
+        help="also rebuild this class or function (module.name) from the model file; by "
+        "default only estimators of ecoai_sklearn, scikit-learn, skorch and torch are "
+        "(repeatable)",
+    )
 
 
 def _add_history_option(parser):
@@ -110,14 +226,18 @@ def _add_history_option(parser):
     )
 
 
-def _add_run_options(parser):
-    group = parser.add_argument_group("output")
+def _add_run_options(parser, *, training):
+    group = parser.add_argument_group("run")
     group.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
+    if training:
+        group.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="training progress bars on stderr (default: when stderr is a terminal)",
+        )
     group.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="training progress bars on stderr (default: when stderr is a terminal)",
+        "--threads", type=_positive_int, default=DEFAULT_THREADS, metavar="N", help=_THREADS_HELP
     )
 
 
@@ -141,7 +261,7 @@ def build_parser():
     """
     from .. import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description=_DESCRIPTION,
         epilog=_EPILOG,
@@ -188,7 +308,7 @@ def _add_demo_parser(commands):
         help=f"training epochs of the autoencoder (default: the detector's own; quick: "
         f"{QUICK_EPOCHS})",
     )
-    demo.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    demo.add_argument("--random-state", type=_seed, default=0, help="seed (default: 0)")
     demo.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="change a detector parameter"
     )
@@ -204,7 +324,7 @@ def _add_demo_parser(commands):
         help="where to write the plot (default: ecoai-demo.png)",
     )
     demo.add_argument("--no-plot", action="store_true", help="do not write a plot")
-    _add_run_options(demo)
+    _add_run_options(demo, training=True)
 
 
 def _add_fit_parser(commands):
@@ -228,7 +348,7 @@ def _add_fit_parser(commands):
     fit.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="change a detector parameter"
     )
-    fit.add_argument("--random-state", type=int, help="seed, for reproducible models")
+    fit.add_argument("--random-state", type=_seed, help="seed, for reproducible models")
     fit.add_argument(
         "--use-labels",
         action="store_true",
@@ -246,8 +366,8 @@ def _add_fit_parser(commands):
         action="store_true",
         help=f"train each autoencoder for {QUICK_EPOCHS} epochs only (smoke test)",
     )
-    _add_column_options(fit, labels=False)
-    _add_run_options(fit)
+    _add_column_options(fit, labels=False, fit=True)
+    _add_run_options(fit, training=True)
 
 
 def _add_predict_parser(commands):
@@ -259,14 +379,17 @@ def _add_predict_parser(commands):
         description="Score every row of DATA with the detector saved in MODEL.",
         epilog=_PREDICT_EPILOG,
     )
-    predict.add_argument("model", metavar="MODEL", help="model file written by 'fit'")
+    predict.add_argument(
+        "model", metavar="MODEL", help="model file written by 'fit' (or persistence.save)"
+    )
     predict.add_argument("data", metavar="DATA.csv", help="series to score")
     predict.add_argument(
         "--out", metavar="RESULT.csv", default="-", help="output CSV (default: standard output)"
     )
+    _add_trust_option(predict)
     _add_column_options(predict, labels=False)
     _add_history_option(predict)
-    _add_run_options(predict)
+    _add_run_options(predict, training=False)
 
 
 def _add_evaluate_parser(commands):
@@ -279,9 +402,12 @@ def _add_evaluate_parser(commands):
         "detections with the file's 0/1 label column: point-wise and event-wise "
         "precision, recall and F1, and threshold-free ROC AUC and average precision.",
     )
-    evaluate.add_argument("model", metavar="MODEL", help="model file written by 'fit'")
+    evaluate.add_argument(
+        "model", metavar="MODEL", help="model file written by 'fit' (or persistence.save)"
+    )
     evaluate.add_argument("data", metavar="DATA.csv", help="labelled series")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    _add_trust_option(evaluate)
     _add_column_options(evaluate, labels=True)
     _add_history_option(evaluate)
-    _add_run_options(evaluate)
+    _add_run_options(evaluate, training=False)

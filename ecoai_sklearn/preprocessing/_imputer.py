@@ -3,6 +3,7 @@
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.impute import KNNImputer
 from sklearn.utils.validation import check_is_fitted
@@ -37,6 +38,15 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         same time of day). ``"profile"``: estimated as the circular shift that best
         matches the observed readings to the mean training profile, so a test fold that
         starts at 13:45 is compared with the training days at 13:45.
+    time_index : {"check", "ignore"}, default="check"
+        What to do with the :class:`~pandas.DatetimeIndex` of a DataFrame ``X``. The
+        imputer counts cycles in rows, so rows must be consecutive steps of a regular
+        grid. ``"check"``: an index that is not (a gap of absent rows, a repeated or
+        unsorted timestamp, a changing step) raises a ValueError that names
+        :func:`ecoai_sklearn.datasets.regularize`, which puts the series on its grid
+        (absent rows become missing readings, filled here). ``"ignore"``: rows are taken
+        as consecutive whatever the index says. Arrays and other indexes are never
+        checked.
 
     Attributes
     ----------
@@ -52,8 +62,15 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         One fitted imputer per channel; its training rows (the cycles of the training
         series) are the neighbour pool.
     scale_ : ndarray of shape (n_features_in_,)
-        Standard deviation of each training channel (1 where it is 0), which weighs the
-        channels in ``joint_imputer_``'s distance.
+        Standard deviation of each training channel (``magnitude_`` where it is 0),
+        which weighs the channels in ``joint_imputer_``'s distance.
+    magnitude_ : ndarray of shape (n_features_in_,)
+        Power of two each channel is divided by before distances are computed (and
+        multiplied back after), so that its largest training reading lies in [1, 2): the
+        squared distances of readings near the float64 limit (1e155 and above) do not
+        overflow. Being a power of two, it changes no neighbour and no weight of
+        ``"uniform"`` or ``"distance"``; ``imputers_`` and ``joint_imputer_`` hold the
+        divided cycles.
     joint_imputer_ : KNNImputer or None
         Imputer on the training cycles of all channels side by side (each divided by
         ``scale_``), used for cycles with no reading in a channel; None with one channel.
@@ -87,6 +104,14 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     - a channel with no observed value during fit raises a ValueError naming it; in
       :meth:`transform` an all-missing channel is filled from the other channels as above.
 
+    Which readings were filled: :meth:`get_imputed_mask` gives the mask of the readings
+    :meth:`transform` fills (``mask.any(axis=1)`` marks the rows). The ``ecoai-detect``
+    command writes it as the ``imputed`` column of its output.
+
+    A pandas DataFrame of nullable dtypes (``Float64`` with ``pd.NA``) is read as float64
+    with NaN; the input is never modified. A callable ``weights`` receives the
+    distances of the divided cycles (see :attr:`magnitude_`).
+
     Neighbours are whole cycles, not timestamps: on daily load this fills gaps, whole
     missing days included, more accurately than ``KNNImputer`` on the raw rows
     (neighbours = timestamps with similar readings in the other channels) or linear
@@ -118,13 +143,23 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "period": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "weights": [StrOptions({"uniform", "distance"}), callable],
         "align": [StrOptions({"profile", "start"})],
+        "time_index": [StrOptions({"check", "ignore"})],
     }
 
-    def __init__(self, *, n_neighbors=5, period="auto", weights="uniform", align="profile"):
+    def __init__(
+        self,
+        *,
+        n_neighbors=5,
+        period="auto",
+        weights="uniform",
+        align="profile",
+        time_index="check",
+    ):
         self.n_neighbors = n_neighbors
         self.period = period
         self.weights = weights
         self.align = align
+        self.time_index = time_index
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -134,7 +169,7 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_timestamps, n_channels)
             Training series; NaN marks a missing reading, every channel needs at least one
-            observed value.
+            observed value. A DataFrame's DatetimeIndex is checked (``time_index``).
         y : None
             Ignored.
 
@@ -143,7 +178,7 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : SeriesKNNImputer
             The fitted imputer.
         """
-        X = validate_series(self, X, ensure_all_finite="allow-nan")
+        X = self._validate(X, reset=True)
         observed = ~np.isnan(X)
         empty = np.flatnonzero(~observed.any(axis=0))
         if empty.size:
@@ -151,17 +186,66 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 f"X has no observed value in channel(s) {self._channel_labels(empty)}: "
                 "SeriesKNNImputer needs at least one reading per channel to fit."
             )
+        self.magnitude_ = _magnitude(X)
+        X = X / self.magnitude_
         self.period_ = _estimate_period(X) if self.period == "auto" else int(self.period)
         cycles = _to_cycles(X, self.period_, shift=0)
         self.phase_counts_ = (~np.isnan(cycles)).sum(axis=1).T
-        self.profile_ = _mean_profile(cycles)
+        profile = _mean_profile(cycles)
+        self.profile_ = profile * self.magnitude_
         self.imputers_ = [self._knn().fit(cycles[c]) for c in range(X.shape[1])]
-        self.scale_ = np.nanstd(X, axis=0)
-        self.scale_[~(self.scale_ > 0)] = 1.0
-        self.joint_imputer_ = (
-            self._knn().fit(_joint(cycles, self.scale_)) if X.shape[1] > 1 else None
-        )
+        scale = np.nanstd(X, axis=0)
+        scale[~(scale > 0)] = 1.0
+        self.scale_ = scale * self.magnitude_
+        self.joint_imputer_ = self._knn().fit(_joint(cycles, scale)) if X.shape[1] > 1 else None
         return self
+
+    def _validate(self, X, *, reset):
+        """``X`` as a float64 array of its own (NaN where missing), its index checked."""
+        self._check_time_index(X)
+        if isinstance(X, pd.DataFrame) and any(
+            isinstance(dtype, pd.api.extensions.ExtensionDtype) for dtype in X.dtypes
+        ):
+            # nullable dtypes (Float64 with pd.NA): float64 with NaN, as a new frame
+            X = X.astype("float64")
+        X = validate_series(self, X, reset=reset, ensure_all_finite="allow-nan", copy=True)
+        if not X.flags.writeable:  # a read-only view of a pandas buffer
+            X = X.copy()
+        return X
+
+    def _check_time_index(self, X):
+        """A ValueError when ``X``'s DatetimeIndex is not a regular grid (``"check"``)."""
+        index = getattr(X, "index", None)
+        if self.time_index != "check" or not isinstance(index, pd.DatetimeIndex):
+            return
+        if len(index) < 3 or index.hasnans:
+            if index.hasnans:
+                raise ValueError("X's DatetimeIndex holds a missing timestamp (NaT).")
+            return
+        steps = np.diff(index.as_unit("ns").asi8)
+        sizes, counts = np.unique(steps, return_counts=True)
+        usual = sizes[np.argmax(counts)]
+        problems = []
+        if (steps == 0).any():
+            problems.append(f"{int((steps == 0).sum())} repeated timestamp(s)")
+        if (steps < 0).any():
+            problems.append(f"{int((steps < 0).sum())} timestamp(s) out of order")
+        other = (steps != usual) & (steps > 0)
+        if other.any() or usual <= 0:
+            first = index[int(np.flatnonzero(other)[0]) + 1] if other.any() else index[0]
+            problems.append(
+                f"{int(other.sum())} step(s) other than the usual "
+                f"{pd.Timedelta(int(usual), unit='ns')} (first before {first})"
+            )
+        if problems:
+            raise ValueError(
+                f"X's DatetimeIndex is not a regular time grid ({', '.join(problems)}): "
+                f"{type(self).__name__} counts cycles in rows, so every reading after a gap "
+                "would sit at the wrong phase. Put the series on its grid with "
+                "ecoai_sklearn.datasets.regularize (absent rows become missing readings, "
+                "which are imputed), or pass time_index='ignore' to take the rows as "
+                "consecutive."
+            )
 
     def _knn(self):
         return KNNImputer(
@@ -174,29 +258,35 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_timestamps, n_channels)
-            Series with NaN where readings are missing.
+            Series with NaN where readings are missing. A DataFrame's DatetimeIndex is
+            checked (``time_index``).
 
         Returns
         -------
         X_filled : ndarray of shape (n_timestamps, n_channels)
-            ``X`` with every NaN replaced; observed values are returned unchanged.
+            ``X`` with every NaN replaced (a new array; ``X`` is not modified); observed
+            values are returned unchanged.
         """
         check_is_fitted(self)
-        X = validate_series(self, X, reset=False, ensure_all_finite="allow-nan", copy=True)
+        X = self._validate(X, reset=False)
         missing = np.isnan(X)
         if not missing.any():
             return X
-        shift = 0 if self.align == "start" else _best_shift(X, self.profile_)
+        magnitude = self.magnitude_
+        profile = self.profile_ / magnitude
+        scale = self.scale_ / magnitude
+        scaled = X / magnitude
+        shift = 0 if self.align == "start" else _best_shift(scaled, profile)
         n = X.shape[0]
-        cycles = _to_cycles(X, self.period_, shift)
+        cycles = _to_cycles(scaled, self.period_, shift)
         blank = np.isnan(cycles).all(axis=2)  # (channel, cycle): no reading in the cycle
         # A cycle blank in one channel borrows its neighbours from the other channels.
         by_others = blank & ~blank.all(axis=0)
         use_joint = by_others.any(axis=0)
         if use_joint.any():
-            joint = self.joint_imputer_.transform(_joint(cycles[:, use_joint], self.scale_))
+            joint = self.joint_imputer_.transform(_joint(cycles[:, use_joint], scale))
             joint = joint.reshape(-1, *cycles.shape[::2]).transpose(1, 0, 2)
-            joint *= self.scale_[:, np.newaxis, np.newaxis]
+            joint *= scale[:, np.newaxis, np.newaxis]
         for c in np.flatnonzero(missing.any(axis=0)):
             filled = cycles[c].copy()
             own = np.isnan(filled).any(axis=1) & ~blank[c]
@@ -209,10 +299,36 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             fallback = np.isnan(cycles[c]) & (
                 (self.phase_counts_[:, c] == 0) | blank.all(axis=0)[:, np.newaxis]
             )
-            filled[fallback] = np.broadcast_to(self.profile_[:, c], filled.shape)[fallback]
+            filled[fallback] = np.broadcast_to(profile[:, c], filled.shape)[fallback]
             values = filled.ravel()[shift : shift + n]
-            X[missing[:, c], c] = values[missing[:, c]]
+            X[missing[:, c], c] = values[missing[:, c]] * magnitude[c]
         return X
+
+    def get_imputed_mask(self, X):
+        """Which readings of ``X`` :meth:`transform` fills in.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timestamps, n_channels)
+            Series with NaN where readings are missing, as given to :meth:`transform`.
+
+        Returns
+        -------
+        mask : ndarray of bool, shape (n_timestamps, n_channels)
+            True where a reading is missing and is imputed; ``mask.any(axis=1)`` marks
+            the rows with at least one imputed reading.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ecoai_sklearn.preprocessing import SeriesKNNImputer
+        >>> X = np.array([[1.0], [2.0], [np.nan], [2.0], [1.0], [2.0], [1.0], [2.0]])
+        >>> imputer = SeriesKNNImputer(period=2).fit(X)
+        >>> imputer.get_imputed_mask(X).ravel().tolist()
+        [False, False, True, False, False, False, False, False]
+        """
+        check_is_fitted(self)
+        return np.isnan(self._validate(X, reset=False))
 
     def _channel_labels(self, indices):
         names = getattr(self, "feature_names_in_", None)
@@ -224,6 +340,14 @@ class SeriesKNNImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _magnitude(X):
+    """Per channel, the power of two that brings its largest absolute reading into [1, 2)."""
+    largest = np.nanmax(np.abs(X), axis=0)
+    largest[~(largest > 0)] = 1.0
+    _, exponent = np.frexp(largest)
+    return np.ldexp(1.0, exponent - 1)
 
 
 def _to_cycles(X, period, shift):

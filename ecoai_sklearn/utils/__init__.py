@@ -29,15 +29,23 @@ from ._compat import (
     validate_params,
 )
 from ._csv import (
+    DELIMITERS,
     MISSING_TOKENS,
+    PYTHON_OPTIONS,
+    check_delimiter,
     fail_at,
+    is_number_column,
+    looks_like_timestamps,
     parse_labels,
     parse_names,
     parse_numbers,
     parse_timestamps,
     quoted,
     read_text_table,
+    shorten,
+    sniff_delimiter,
     source_name,
+    timestamps_from_text,
 )
 from ._docstring import Substitution
 from ._labels import (
@@ -75,9 +83,11 @@ from ._validation import (
 )
 
 __all__ = [
+    "DELIMITERS",
     "LABEL_COLUMN",
     "MISSING_TOKENS",
     "PRED_CONVENTIONS",
+    "PYTHON_OPTIONS",
     "ROW_COLUMN",
     "SCORE_COLUMN",
     "SERIES",
@@ -97,6 +107,7 @@ __all__ = [
     "anomaly_outputs",
     "as_1d",
     "check_anomaly_labels",
+    "check_delimiter",
     "check_positive_int",
     "check_predictions",
     "check_scores",
@@ -105,7 +116,9 @@ __all__ = [
     "describe_values",
     "error_feature_names",
     "fail_at",
+    "is_number_column",
     "is_value_feature",
+    "looks_like_timestamps",
     "parse_labels",
     "parse_names",
     "parse_numbers",
@@ -116,10 +129,13 @@ __all__ = [
     "runs",
     "runs_hit",
     "runs_reduce",
+    "shorten",
+    "sniff_delimiter",
     "source_name",
     "sklearn_scorer_bases",
     "sklearn_tree_class",
     "sub_estimators",
+    "timestamps_from_text",
     "validate_data",
     "validate_params",
     "validate_series",
