@@ -72,7 +72,7 @@ def test_long_periods_are_capped_and_missing_periods_fall_back():
     assert ensemble.named_estimators_["knn_auto"][0].window_rule_ == "capped"
     with pytest.warns(UserWarning, match="found no period"):
         detector.fit(_noise(3000))
-    windower = detector.named_steps["ensemble"].named_estimators_["pca_auto"][0]
+    windower = detector.named_steps["ensemble"].named_estimators_["knn_auto"][0]
     assert windower.window_size_ == 64 and windower.window_rule_ == "fallback"
 
 
@@ -80,7 +80,7 @@ def test_a_short_series_drops_the_members_whose_window_does_not_fit():
     detector = make_default_detector()
     with pytest.warns(UserWarning, match="members dropped.*knn_64"):
         detector.fit(_noise(100, c=2))
-    assert sorted(detector.named_steps["ensemble"].named_estimators_) == ["knn_auto", "pca_auto"]
+    assert list(detector.named_steps["ensemble"].named_estimators_) == ["knn_auto"]
 
 
 def test_the_default_detector_is_the_documented_ensemble():
@@ -88,11 +88,30 @@ def test_the_default_detector_is_the_documented_ensemble():
     assert [name for name, _ in detector.steps] == ["imputer", "scaler", "ensemble"]
     ensemble = detector.named_steps["ensemble"]
     assert isinstance(ensemble, EnsembleDetector)
-    assert [name for name, _ in ensemble.estimators] == ["knn_auto", "knn_64", "pca_auto", "pca_64"]
+    assert [name for name, _ in ensemble.estimators] == ["knn_auto", "knn_64"]
     assert ensemble.combination == "max" and ensemble.normalization == "zscore"
-    knn, pca = ensemble.estimators[0][1][-1], ensemble.estimators[2][1][-1]
-    assert isinstance(knn, KNNWindowScorer) and isinstance(pca, DTWReconstructionScorer)
+    assert ensemble.contamination == "auto"
+    windows = [member[0].window_size for _, member in ensemble.estimators]
+    assert windows == ["auto", 64]
+    assert all(isinstance(member[-1], KNNWindowScorer) for _, member in ensemble.estimators)
+    pca = make_ensemble_detector(["pca"], [64]).named_steps["ensemble"].estimators[0][1][-1]
+    assert isinstance(pca, DTWReconstructionScorer)
     assert pca.metric == "mse" and pca.aggregation == "covering"
+
+
+def test_the_auto_cut_flags_new_spikes_and_few_normal_rows():
+    X = _periodic(6000, 96)
+    rng = np.random.default_rng(0)
+    X[rng.choice(4000, 12, replace=False)] += 4.0  # a few spikes among the training rows
+    spikes = np.array([4300, 4700, 5100, 5500, 5900])
+    X[spikes] += 4.0
+    labels = make_default_detector().fit(X[:4000]).predict(X)
+    # a row's score is the mean over the windows covering it: a spike raises the rows
+    # within one window (96 rows) of it; the rows farther away are judged normal
+    distance = np.abs(np.arange(4000, 6000)[:, np.newaxis] - spikes).min(axis=1)
+    normal = np.arange(4000, 6000)[distance > 96]
+    assert np.sum(labels[spikes] == -1) >= 4
+    assert np.mean(labels[normal] == -1) < 0.01
 
 
 def test_the_default_detector_beats_a_window_isolation_forest_on_later_weeks():

@@ -72,8 +72,8 @@ def _run(args, *, progress, threads):
     )
     threads.apply_torch()
     changes = dict(settings)
-    if epochs is not None:
-        changes["max_epochs"] = epochs
+    if epochs is not None and any(k.endswith("max_epochs") for k in detector.get_params()):
+        changes["max_epochs"] = epochs  # the default detector trains no network
 
     with reporter.stage(
         f"fitting {args.detector} on days 1-{train_days} ({split:,} rows x {X.shape[1]} channels)"

@@ -257,7 +257,7 @@ def build_parser():
     >>> from ecoai_sklearn.cli import build_parser
     >>> args = build_parser().parse_args(["fit", "load.csv", "--out", "load.model"])
     >>> args.command, args.detector, args.out
-    ('fit', 'fft-cnngru', 'load.model')
+    ('fit', 'default', 'load.model')
     """
     from .. import __version__
 

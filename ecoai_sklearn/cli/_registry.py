@@ -6,7 +6,13 @@ scikit-learn itself (seconds on a busy machine), which ``ecoai-detect --help`` m
 pay. Each keeps the name of the pipeline factory it calls, which the demo reports.
 """
 
-DEFAULT_DETECTOR = "fft-cnngru"
+DEFAULT_DETECTOR = "default"
+
+
+def make_default_detector(random_state=None):
+    from ..pipelines import make_default_detector as factory
+
+    return factory(random_state=random_state)
 
 
 def make_fft_cnngru_detector(random_state=None):
@@ -34,10 +40,15 @@ def make_multiscale_detector(random_state=None):
 
 
 DETECTORS = {
+    "default": (
+        make_default_detector,
+        "window kNN and window PCA at the dominant FFT period and at 64 samples, "
+        "normalised and combined; no training loop (the default)",
+    ),
     "fft-cnngru": (
         make_fft_cnngru_detector,
-        "windows at the dominant FFT period, CNN-GRU autoencoder, DTW reconstruction "
-        "error, outlier detector on the errors (the default)",
+        "the research detector: windows at the dominant FFT period, CNN-GRU "
+        "autoencoder, DTW reconstruction error, isolation forest on the errors",
     ),
     "lstmae": (make_lstmae_detector, "as fft-cnngru with an LSTM autoencoder"),
     "usad": (make_usad_detector, "as fft-cnngru with USAD (two adversarial decoders)"),

@@ -56,9 +56,13 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         When set, members are first judged on held-back training rows (injected
         anomalies, or the labels ``y`` when they hold some) and those below its
         ``tolerance`` get weight 0; ``selection_scores_`` keeps the judgement.
-    contamination : float in (0, 0.5], default=0.01
-        Share of training rows flagged: the offset is the ``contamination`` quantile
-        of the training rows' ``score_samples``.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        Where the final step cuts. ``"auto"``: at ``AUTO_CUT`` (4) robust standard
+        deviations above the median of the training rows' combined scores (median and
+        1.4826 times the median absolute deviation), a cut that anomalies among the
+        training rows barely move. A float: that share of the training rows is
+        flagged (the offset is the ``contamination`` quantile of their
+        ``score_samples``); anomalies in the training series then raise the cut.
     on_error : {"warn", "raise"}, default="warn"
         A member whose ``fit`` raises is dropped with a warning (``"warn"``; at least
         one must fit), or the error is raised.
@@ -123,7 +127,7 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         "combination": [StrOptions(set(_COMBINATIONS))],
         "weights": ["array-like", None],
         "selection": [None, HasMethods(["score_members", "weights"])],
-        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "on_error": [StrOptions({"warn", "raise"})],
         "n_jobs": [None, Integral],
     }
@@ -136,7 +140,7 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         combination="max",
         weights=None,
         selection=None,
-        contamination=0.01,
+        contamination="auto",
         on_error="warn",
         n_jobs=None,
     ):
@@ -237,7 +241,7 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
             self.weights_ = np.ones_like(self.weights_)
         raw = self._raw_scores(X)
         self.center_, self.scale_ = _normalisation(raw, self.normalization)
-        self.offset_ = float(np.quantile(self._combine(raw), self.contamination))
+        self.offset_ = _offset(self._combine(raw), self.contamination)
         return self
 
     def _check_input(self, X, *, reset):
@@ -375,6 +379,22 @@ def _fit_member(estimator, X, y):
         return estimator.fit(X, y), None
     except (ValueError, ArithmeticError) as error:  # a member that cannot fit this series
         return None, error
+
+
+#: robust standard deviations above the median of the training scores: the "auto" cut
+AUTO_CUT = 4.0
+
+
+def _offset(train_scores, contamination):
+    """Offset of ``decision_function`` from the training rows' ``score_samples``."""
+    if contamination != "auto":
+        return float(np.quantile(train_scores, contamination))
+    anomaly = -np.asarray(train_scores)
+    median = np.median(anomaly)
+    spread = 1.4826 * np.median(np.abs(anomaly - median))
+    if not spread > 0:
+        spread = np.std(anomaly)
+    return float(-(median + AUTO_CUT * spread)) if spread > 0 else float(-median - 1e-12)
 
 
 #: smallest scale of a member's scores, relative to max(1, |centre|): a member that fits
