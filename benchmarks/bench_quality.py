@@ -15,6 +15,8 @@ Methods:
   ``selection=InjectedAnomalySelection(random_state=0)`` (members judged on anomalies
   injected into the last 30 % of the training half; the summary says how often the
   member it ranks first is the member with the best PR AUC on the second half);
+  ``knn_pca``: ``make_ensemble_detector(("knn", "pca"))``, kNN and window PCA at both
+  window lengths;
   ``research``:
   ``make_fft_cnngru_detector(random_state=0)``; ``knn_detector``, ``pca_detector``:
   our single-scorer factories;
@@ -63,7 +65,7 @@ GROUPS = {
     "skab": "skab_current.csv",
     "skab_multi": "skab_multivariate.csv",
 }
-OURS = ("default", "selected", "knn_detector", "pca_detector", "research")
+OURS = ("default", "selected", "knn_pca", "knn_detector", "pca_detector", "research")
 PEERS = ("iforest", "lof", "knn", "pca", "pyod_ae")
 METRICS = ("pr_auc", "vus_pr", "roc_auc")
 OUT = Path(__file__).resolve().parent / "_out" / "quality"
@@ -187,6 +189,8 @@ class Ours:
 
         if self.name == "default":
             self.model_ = pipelines.make_default_detector()
+        elif self.name == "knn_pca":
+            self.model_ = pipelines.make_ensemble_detector(("knn", "pca"))
         elif self.name == "selected":
             self.model_ = pipelines.make_default_detector()
             selection = pipelines.InjectedAnomalySelection(random_state=0)
