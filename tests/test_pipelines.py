@@ -325,7 +325,7 @@ def test_grid_search_on_a_dask_cluster(serial_search, load):
 # evidence: detection quality of the default detector
 
 
-def test_default_detector_finds_spikes_and_events_on_later_data():
+def test_research_detector_finds_spikes_and_events_on_later_data():
     X, y, _ = make_industrial_load(
         n_days=84, anomaly_kinds=SPIKES_AND_EVENTS, n_anomalies=24, random_state=0
     )

@@ -139,14 +139,7 @@ def make_knn_detector(*, window_size="auto", n_neighbors=5, contamination=DEFAUL
     >>> detector.predict(X[1344:]).shape
     (672,)
     """
-    return Pipeline(
-        [
-            *_preprocessing(),
-            ("windower", _windower(window_size)),
-            ("scorer", _scorer("knn", n_neighbors=n_neighbors)),
-            ("detector", _threshold(contamination)),
-        ]
-    )
+    return _single_scorer(_scorer("knn", n_neighbors=n_neighbors), window_size, contamination)
 
 
 @validate_params(
@@ -199,23 +192,19 @@ def make_pca_detector(*, window_size="auto", n_components=0.9, contamination=DEF
     >>> detector.score_samples(X[1344:]).shape
     (672,)
     """
-    return Pipeline(
-        [
-            *_preprocessing(),
-            ("windower", _windower(window_size)),
-            ("scorer", _scorer("pca", n_components=n_components)),
-            ("detector", _threshold(contamination)),
-        ]
-    )
+    return _single_scorer(_scorer("pca", n_components=n_components), window_size, contamination)
 
 
-def _threshold(contamination):
-    """The final step of a single-scorer detector: the same cut as EnsembleDetector's."""
+def _single_scorer(scorer, window_size, contamination):
+    """Pipeline of one window scorer, cut as EnsembleDetector cuts (robust Z or quantile)."""
     if contamination == "auto":
-        return WeightedZScoreThresholder(tail="upper", thresholds=AUTO_CUT)
-    return final_step_for(
-        "zscore", expected_ratio=contamination, contamination=None, random_state=None
-    )
+        cut = WeightedZScoreThresholder(tail="upper", thresholds=AUTO_CUT)
+    else:
+        cut = final_step_for(
+            "zscore", expected_ratio=contamination, contamination=None, random_state=None
+        )
+    steps = [("windower", _windower(window_size)), ("scorer", scorer), ("detector", cut)]
+    return Pipeline([*_preprocessing(), *steps])
 
 
 @validate_params(
