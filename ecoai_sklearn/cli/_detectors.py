@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from ..utils import anomaly_outputs, walk_estimators
+from ..utils import anomaly_outputs, check_estimator_params, invalid_params, walk_estimators
 from ..windowing import FFTWindower
 from ._base import CLIError, UsageError, one_line
 from ._registry import DETECTORS
@@ -82,13 +82,12 @@ def check_parameters(detector, settings):
     :class:`UsageError` naming the ``--set`` key when one set the parameter.
     """
     for prefix, estimator in _nested_estimators(detector):
-        validate = getattr(estimator, "_validate_params", None)
-        if validate is None or not hasattr(estimator, "_parameter_constraints"):
-            continue
         try:
-            validate()
+            check_estimator_params(estimator)
         except (TypeError, ValueError) as exc:
-            keys = [k for k in settings if k.startswith(prefix) and k[len(prefix) :] in str(exc)]
+            # name the --set key when a declared constraint of that parameter fails
+            bad = {f"{prefix}{name}" for name, _ in invalid_params(estimator)}
+            keys = [key for key in settings if key in bad]
             owner = f"--set {keys[0]}={settings[keys[0]]!r}" if keys else "--set"
             where = f" (parameters {prefix}*)" if prefix and not keys else ""
             raise UsageError(f"{owner}: {one_line(exc)}{where}") from exc

@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 
 from ..datasets import ANOMALY_KINDS
 from ..metrics import point_average_precision_score
-from ..utils import Interval, StrOptions, check_anomaly_labels
+from ..utils import Interval, StrOptions, check_anomaly_labels, check_estimator_params
 from ._inject import inject_anomalies
 
 
@@ -131,7 +131,7 @@ class InjectedAnomalySelection(BaseEstimator):
             ``"scores"`` (ndarray of shape (n_candidates,), NaN for a candidate that
             failed), ``"source"`` (``"labels"`` or ``"injected"``).
         """
-        self._validate_params()
+        check_estimator_params(self)
         kinds = tuple(np.atleast_1d(np.asarray(self.kinds, dtype=object)).tolist())
         unknown = sorted(set(kinds) - set(ANOMALY_KINDS))
         if not kinds or unknown:

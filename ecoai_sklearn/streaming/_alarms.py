@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ..utils import Interval, StrOptions, validate_params
+from ..utils import Interval, StrOptions, check_estimator_params, validate_params
 
 _STATE_VERSION = 1
 _POSITION_COLUMNS = ["start", "end", "raised_at", "n_rows", "n_flagged"]
@@ -123,7 +123,7 @@ class AlarmAggregator(BaseEstimator):
             One ``"raised"`` record per event raised by these rows and one ``"closed"``
             record per event these rows closed, in order (see Notes).
         """
-        self._validate_params()
+        check_estimator_params(self)
         self._ensure_state()
         mask = self._mask(flags)
         n = mask.shape[0]

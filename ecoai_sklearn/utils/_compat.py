@@ -19,10 +19,42 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     Options,
     StrOptions,
+    validate_parameter_constraints,
     validate_params,
 )
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import _check_feature_names_in, validate_data
+
+
+def check_estimator_params(estimator):
+    """Run ``estimator``'s own parameter validation (scikit-learn's ``_validate_params``,
+    plus any checks the estimator adds to it), as its ``fit`` would.
+
+    Meta-estimators skip the checks of the estimators they hold
+    (``prefer_skip_nested_validation``); call this on a nested estimator to check it
+    before any data is read. Estimators without declared constraints pass.
+    """
+    validate = getattr(estimator, "_validate_params", None)
+    if validate is not None and hasattr(estimator, "_parameter_constraints"):
+        validate()
+
+
+def invalid_params(estimator):
+    """``[(name, error)]`` of the parameters of ``estimator`` (not nested) that break its
+    declared constraints, each checked on its own."""
+    constraints = getattr(estimator, "_parameter_constraints", {})
+    params = estimator.get_params(deep=False)
+    found = []
+    for name, constraint in constraints.items():
+        if name not in params or constraint == "no_validation":
+            continue
+        try:
+            validate_parameter_constraints(
+                {name: constraint}, {name: params[name]}, caller_name=type(estimator).__name__
+            )
+        except InvalidParameterError as exc:
+            found.append((name, exc))
+    return found
 
 
 def sklearn_scorer_bases():
@@ -48,6 +80,8 @@ __all__ = [
     "StrOptions",
     "_check_feature_names_in",
     "_fit_context",
+    "check_estimator_params",
+    "invalid_params",
     "sklearn_scorer_bases",
     "sklearn_tree_class",
     "validate_data",
