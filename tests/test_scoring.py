@@ -615,3 +615,11 @@ def test_include_values_appends_each_timestamps_own_readings(channels, cv):
     names = list(scorer.get_feature_names_out())
     assert names[k:] == ["value_ch0", "value_ch1"]
     assert names[:k] == list(plain.get_feature_names_out())
+
+
+def test_more_folds_than_rows_is_refused_before_training():
+    windows = FFTWindower(window_size=4).fit_transform(np.sin(np.arange(40.0))[:, np.newaxis])
+    scorer = DTWReconstructionScorer(PCA(1), cv=10**6)
+    with pytest.raises(ValueError, match=r"cv=1000000 blocks need at least 1000000 rows"):
+        scorer.fit_transform(windows)
+    assert not hasattr(scorer, "estimator_")

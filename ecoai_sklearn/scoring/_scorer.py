@@ -319,6 +319,11 @@ class DTWReconstructionScorer(_WindowScorer):
         features : ndarray of shape (n_samples, n_features_out), float64
             Error features of the training rows.
         """
+        if self.cv is not None and self.cv > len(X):
+            # checked before any training: each block must hold a row
+            raise ValueError(
+                f"cv={self.cv} blocks need at least {self.cv} rows; X has n_samples={len(X)}."
+            )
         windows, labels = self._fit(X, y)
         if self.cv is None:
             return self._features(windows, self.estimator_)
