@@ -12,7 +12,7 @@ from sklearn.preprocessing import FunctionTransformer
 from ecoai_sklearn.datasets import make_industrial_load
 from ecoai_sklearn.thresholding import WeightedZScoreThresholder, weighted_ratio_thresholds
 from ecoai_sklearn.thresholding._combine import combine_exceedances, tune_thresholds
-from ecoai_sklearn.thresholding._profile import row_positions
+from ecoai_sklearn.thresholding._profile import _location_half_widths, row_positions
 
 SHARES = (0.70, 0.20, 0.08, 0.02)
 # Phi^-1(0.975) and Phi^-1(1 - 0.0027 / 2), from printed normal tables.
@@ -499,3 +499,52 @@ def test_per_column_tuning_is_never_worse_on_training_rows():
     best_global = max(f1(y == 1, (z > t).any(axis=1)) for t in np.linspace(1.5, 6.0, 91))
     assert f1(y == 1, tuned.predict(X) == -1) >= best_global - 1e-12
     assert np.all((tuned.thresholds_ >= 1.5) & (tuned.thresholds_ <= 6.0))
+
+
+# -- fuzzing findings of issue #13, and the learned day groups ------------------------
+
+
+def _brute_force_half_width(counts, slot, min_samples):
+    """The pooling rule by hand: widen one slot on each side until min_samples rows."""
+    n_slots = counts.size
+    for h in range(n_slots // 2 + 1):
+        slots = {(slot + d) % n_slots for d in range(-h, h + 1)}
+        if sum(counts[s] for s in slots) >= min_samples:
+            return h
+    return -1
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 4), min_size=1, max_size=40),
+    min_samples=st.integers(1, 30),
+)
+def test_pooling_widths_match_the_rule_by_hand(counts, min_samples):
+    # the bisection replaced a loop that was quadratic in period (#13: period=10**4 took
+    # a minute on 300 rows); it must pool exactly as the rule says
+    counts = np.array(counts)
+    widths = _location_half_widths(counts, min_samples)
+    expected = [_brute_force_half_width(counts, s, min_samples) for s in range(counts.size)]
+    assert widths.tolist() == expected
+
+
+def test_period_longer_than_the_training_rows_is_refused():
+    X = np.random.default_rng(0).normal(size=(300, 2))
+    with pytest.raises(ValueError, match=r"period=10000 is longer .* X has 300 sample\(s\)"):
+        WeightedZScoreThresholder(period=10**4).fit(X)
+    # one whole cycle is enough: every position has a row, pooled to min_samples
+    detector = WeightedZScoreThresholder(period=300).fit(X)
+    assert detector.location_.shape == (300, 2)
+    assert np.all(detector.pooled_half_width_ == 5)  # 11 slots of 1 row >= min_samples 10
+
+
+def test_a_tuning_metric_must_return_a_finite_number():
+    X, y = _categories(28, 0)
+    for metric, error, match in [
+        (lambda t, p: float("nan"), ValueError, "metric returned nan"),
+        (lambda t, p: "good", TypeError, "metric must return a number"),
+    ]:
+        for option in [dict(thresholds="tune"), dict(expected_ratio="tune")]:
+            with pytest.raises(error, match=match):
+                WeightedZScoreThresholder(**option, metric=metric).fit(X, y)
+

@@ -63,21 +63,53 @@ def location_scale(X, *, robust):
 
 
 def _window_rows(order, starts, slot, h, n_slots, group):
-    """Training rows in the slots ``slot - h .. slot + h`` (circular) of a day group."""
-    slots = np.unique((slot + np.arange(-h, h + 1)) % n_slots) + group * n_slots
-    return np.concatenate([order[starts[p] : starts[p + 1]] for p in slots])
+    """Training rows in the slots ``slot - h .. slot + h`` (circular) of a day group.
+
+    ``order`` sorts the rows by position, so the rows of consecutive slots are one
+    contiguous range of it (two when the window wraps around the cycle): the cost is the
+    number of rows returned, not ``h``. Rows come in increasing slot order.
+    """
+    first = group * n_slots
+    if 2 * h + 1 >= n_slots:
+        ranges = [(0, n_slots - 1)]
+    else:
+        low, high = slot - h, slot + h
+        if low < 0:
+            ranges = [(0, high), (low + n_slots, n_slots - 1)]
+        elif high >= n_slots:
+            ranges = [(0, high - n_slots), (low, n_slots - 1)]
+        else:
+            ranges = [(low, high)]
+    parts = [order[starts[first + a] : starts[first + b + 1]] for a, b in ranges]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def _location_half_width(group_counts, slot, min_samples):
-    """Smallest half-width whose slots hold ``min_samples`` rows, or -1 if none does."""
+def _location_half_widths(group_counts, min_samples):
+    """Per slot, the smallest half-width whose slots hold ``min_samples`` rows, or -1.
+
+    The window of half-width ``h`` holds the ``min(2h + 1, n_slots)`` slots around the
+    slot (circularly). Its row count grows with ``h``, so each slot's smallest sufficient
+    ``h`` is found by a bisection run for all slots at once: O(n_slots log n_slots).
+    """
     n_slots = group_counts.shape[0]
-    h, total = 0, group_counts[slot]
-    while total < min_samples and 2 * h + 1 < n_slots:
-        h += 1
-        total += group_counts[(slot + h) % n_slots]
-        if 2 * h < n_slots:  # the slot on the left is not the one just added
-            total += group_counts[(slot - h) % n_slots]
-    return h if total >= min_samples else -1
+    total = int(group_counts.sum())
+    if total < min_samples:
+        return np.full(n_slots, -1, dtype=np.intp)
+    cumulative = np.concatenate(([0], np.cumsum(np.tile(group_counts, 3))))
+    slots = np.arange(n_slots)
+
+    def window_count(h):
+        inner = cumulative[slots + n_slots + h + 1] - cumulative[slots + n_slots - h]
+        return np.where(2 * h + 1 >= n_slots, total, inner)
+
+    low = np.zeros(n_slots, dtype=np.intp)  # window_count(low - 1) < min_samples
+    high = np.full(n_slots, n_slots // 2, dtype=np.intp)  # window_count(high) suffices
+    while np.any(low < high):
+        middle = (low + high) // 2
+        enough = window_count(middle) >= min_samples
+        high = np.where(enough, middle, high)
+        low = np.where(enough, low, middle + 1)
+    return high
 
 
 def fit_profile(X, positions, *, n_slots, n_groups, robust, min_samples, scale_window):
@@ -124,10 +156,11 @@ def fit_profile(X, positions, *, n_slots, n_groups, robust, min_samples, scale_w
     starts = np.concatenate(([0], np.cumsum(counts)))
     for group in range(n_groups):
         group_counts = counts[group * n_slots : (group + 1) * n_slots]
+        widths = _location_half_widths(group_counts, min_samples)
+        half_width[group * n_slots : (group + 1) * n_slots] = widths
         for slot in range(n_slots):
             position = group * n_slots + slot
-            h = _location_half_width(group_counts, slot, min_samples)
-            half_width[position] = h
+            h = widths[slot]
             if h < 0:
                 location[position] = global_location
             else:

@@ -84,7 +84,8 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
     period : int or None, default=None
         Rows per cycle (96 for a day of 15-minute readings). When given, location and
         scale are fitted per position in the cycle, so that the daily load curve does not
-        drown the Z scores. None fits one location and scale per column.
+        drown the Z scores; ``fit`` needs at least one whole cycle of rows
+        (``period <= n_samples``). None fits one location and scale per column.
     weekly : {"weekend", "day_of_week"} or None, default=None
         With ``period`` (one day), fit separate profiles for weekdays and weekend days
         (``"weekend"``, 2 groups) or for each day of the week (``"day_of_week"``).
@@ -326,6 +327,13 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         if self.weekly is not None and self.period is None:
             raise ValueError(
                 f"weekly={self.weekly!r} needs period (rows per day, e.g. 96); got period=None."
+            )
+        if self.period is not None and self.period > X.shape[0]:
+            raise ValueError(
+                f"period={self.period} is longer than the training data: X has "
+                f"{X.shape[0]} sample(s) (rows), not one whole cycle, so most cycle "
+                "positions would have no training row. Use a period of at most "
+                "n_samples rows, or period=None."
             )
         bounds = check_bounds(self.threshold_bounds, name="threshold_bounds")
         normal = ~anomalous
