@@ -388,3 +388,35 @@ def test_import_does_not_compile():
         "assert ecoai_sklearn.paired_dtw is ecoai_sklearn.dtw.paired_dtw"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --------------------------------------------------------------- extreme magnitudes (#13)
+
+
+def test_magnitudes_beyond_the_squares_range_stay_finite_and_exact():
+    # (1e155 - -1e155) ** 2 overflows float64: the distance 2e155 itself does not
+    assert_array_equal(paired_dtw([[1e155, 0.0]], [[-1e155, 0.0]]), [2e155])
+    # (2e-200) ** 2 underflows to 0: a distance of 0 between different series is wrong
+    assert_array_equal(paired_dtw([[1e-200, 0.0]], [[-1e-200, 0.0]]), [2e-200])
+
+
+@pytest.mark.parametrize("exponent", [-700, -420, 420, 800])
+def test_extreme_pairs_are_scaled_copies_of_ordinary_ones(exponent):
+    rng = np.random.default_rng(exponent % 7)
+    X, Y = rng.normal(size=(3, 6, 2)), rng.normal(size=(3, 5, 2))
+    factor = 2.0**exponent  # a power of two: scaling is exact
+    expected, costs = paired_dtw(X, Y, window=2, return_point_costs=True)
+    assert_array_equal(paired_dtw(X * factor, Y * factor, window=2), expected * factor)
+    if abs(exponent) < 500:  # the costs (squares) are representable
+        _, got_costs = paired_dtw(X * factor, Y * factor, window=2, return_point_costs=True)
+        assert_array_equal(got_costs, costs * factor**2)
+    # an extreme pair does not change its ordinary neighbours
+    mixed = paired_dtw(np.concatenate([X, X * factor]), np.concatenate([Y, Y * factor]))
+    assert_array_equal(mixed[:3], paired_dtw(X, Y))
+
+
+def test_results_beyond_float64_are_refused():
+    with pytest.raises(ValueError, match="DTW distance of some pairs .* exceeds the float64"):
+        paired_dtw([[1e308, 0.0]], [[-1e308, 0.0]])
+    with pytest.raises(ValueError, match="DTW point cost of some pairs .* exceeds the float64"):
+        paired_dtw([[1e155, 0.0]], [[-1e155, 0.0]], return_point_costs=True)

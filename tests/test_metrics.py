@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
-from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.ensemble import IsolationForest
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.linear_model import LogisticRegression
@@ -717,3 +717,129 @@ def test_real_labels_against_sklearn(shared_data_dir):
     kwargs = {"sliding_window": 1, "n_thresholds": None}
     assert vus_pr_score(y, score, **kwargs) == pytest.approx(skm.average_precision_score(y, score))
     assert vus_roc_score(y, score, **kwargs) == pytest.approx(skm.roc_auc_score(y, score))
+
+
+# ------------------------------------------------------ folds without anomalies (#14)
+
+
+class _CountingDetector(_FixedDetector):
+    """A _FixedDetector counting its predict and decision_function calls."""
+
+    calls = 0
+
+    def predict(self, X):
+        type(self).calls += 1
+        return super().predict(X)
+
+    def decision_function(self, X):
+        type(self).calls += 1
+        return super().decision_function(X)
+
+
+ALL_NAMES = ["f1", "event_f1", "roc_auc", "vus_roc", "average_precision", "precision"]
+
+
+def test_rows_without_anomalies_give_nan_for_every_metric_with_one_warning():
+    X, _ = _scored_data()
+    y = np.zeros(len(X), dtype=int)
+    detector = _CountingDetector().fit(X)
+    _CountingDetector.calls = 0
+    for scorer, expected in [
+        (make_anomaly_scorer("f1"), None),
+        (make_anomaly_scorer(ALL_NAMES), ALL_NAMES),
+    ]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = scorer(detector, X, y)
+        assert len(caught) == 1 and caught[0].category is UndefinedMetricWarning
+        assert "y holds no anomaly" in str(caught[0].message)
+        if expected is None:
+            assert math.isnan(result)
+        else:
+            assert list(result) == expected and all(math.isnan(v) for v in result.values())
+    assert _CountingDetector.calls == 0  # nothing to measure: the detector is not called
+
+
+def test_rows_of_anomalies_only_give_nan_for_roc_metrics_only():
+    X, _ = _scored_data()
+    y = np.ones(len(X), dtype=int)
+    detector = _FixedDetector().fit(X)
+    with pytest.warns(UndefinedMetricWarning, match="roc_auc, vus_roc undefined .* no normal"):
+        result = make_anomaly_scorer(ALL_NAMES)(detector, X, y)
+    assert math.isnan(result["roc_auc"]) and math.isnan(result["vus_roc"])
+    pred = detector.predict(X) == -1
+    assert result["precision"] == 1.0
+    assert result["f1"] == pytest.approx(point_f1_score(y, pred, pred_convention="binary"))
+    assert result["average_precision"] == 1.0
+
+
+def _rare_anomaly_data():
+    X, y = _iforest_data()
+    y = y.copy()
+    y[:150] = 0  # anomalies only at rows 150-152 and 210-212
+    return X, y
+
+
+@pytest.mark.parametrize("kind", ["single", "multi", "dict"])
+def test_cross_validate_keeps_folds_without_anomalies(kind):
+    # #14: make_anomaly_scorer([...]) crashed with "'float' object is not subscriptable"
+    X, y = _rare_anomaly_data()
+    names = ["f1", "event_f1", "roc_auc"]
+    scoring = {
+        "single": make_anomaly_scorer("roc_auc"),
+        "multi": make_anomaly_scorer(names),
+        "dict": make_anomaly_scorers(names),
+    }[kind]
+    detector = IsolationForest(n_estimators=10, contamination=0.05, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        result = cross_validate(detector, X, y, cv=TimeSeriesSplit(n_splits=4), scoring=scoring)
+    folds = list(TimeSeriesSplit(n_splits=4).split(X))
+    has_anomaly = np.array([y[test].any() for _, test in folds])
+    assert has_anomaly.tolist() == [False, False, True, True]
+    keys = ["test_score"] if kind == "single" else [f"test_{name}" for name in names]
+    for key in keys:
+        assert np.all(np.isnan(result[key][~has_anomaly])), key
+        assert np.all(np.isfinite(result[key][has_anomaly])), key
+    # the defined folds hold the metric's value
+    fitted = clone(detector).fit(X[folds[3][0]], y[folds[3][0]])
+    test = folds[3][1]
+    expected = point_roc_auc_score(y[test], -fitted.decision_function(X[test]))
+    key = "test_score" if kind == "single" else "test_roc_auc"
+    assert result[key][3] == pytest.approx(expected)
+
+
+def test_grid_search_ranks_with_folds_without_anomalies():
+    X, y = _rare_anomaly_data()
+    search = GridSearchCV(
+        IsolationForest(n_estimators=10, random_state=0),
+        {"contamination": [0.02, 0.3]},
+        scoring=make_anomaly_scorer(["f1", "roc_auc"]),
+        refit="f1",
+        cv=TimeSeriesSplit(n_splits=4),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # undefined folds, and sklearn's non-finite means
+        search.fit(X, y)
+    f1_folds = np.array([search.cv_results_[f"split{i}_test_f1"] for i in range(4)])
+    assert np.all(np.isnan(f1_folds[:2])) and np.all(np.isfinite(f1_folds[2:]))
+    # the NaN folds make the plain means NaN; nanmean of the folds ranks the candidates
+    assert np.all(np.isnan(search.cv_results_["mean_test_f1"]))
+    assert np.nanmean(f1_folds[:, 0]) > np.nanmean(f1_folds[:, 1])
+
+
+@pytest.mark.parametrize(
+    ("names", "kwargs", "error", "match"),
+    [
+        ("vus_pr", dict(sliding_window=-3), ValueError, "sliding_window must be an int >= 0"),
+        ("vus_roc", dict(n_thresholds=0), ValueError, "n_thresholds must be an int >= 1"),
+        ("vus_pr", dict(sliding_window=2.5), TypeError, "sliding_window must be an int"),
+        (["f1", "vus_pr"], dict(zero_division=2), ValueError, "zero_division must be"),
+        ("best_f1", dict(point_adjusted="yes"), TypeError, "point_adjusted must be a bool"),
+        ("best_f1", dict(return_threshold=False), TypeError, "does not accept return_thresh"),
+    ],
+)
+def test_scorer_keyword_values_are_checked_when_built(names, kwargs, error, match):
+    # #13: make_anomaly_scorer("vus_pr", sliding_window=-3) failed only when called
+    with pytest.raises(error, match=match):
+        make_anomaly_scorer(names, **kwargs)

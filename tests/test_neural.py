@@ -709,3 +709,74 @@ def test_usad_defaults_keep_ae2_alive_and_beat_the_paper_schedule(industrial):
     assert auc > 0.93, auc  # 0.957; the same budget with the old defaults: 0.838
     assert auc > paper[0] + 0.05, (auc, paper)
     assert mixed > 0.9 and mixed > paper[1] + 0.1, (mixed, paper)  # 0.938 against 0.568
+
+
+# ------------------------------------------------------- magnitudes and nested checks (#13)
+@pytest.mark.parametrize("cls", MODELS)
+def test_values_beyond_float32_are_refused_not_scored_nan(cls):
+    X = sine_windows(n=32, w=12, c=1)
+    # #13: fit(W * 1e39).score_windows(W * 1e39) gave all-NaN scores
+    with pytest.raises(ValueError, match=rf"beyond the float32 range .* {cls.__name__}"):
+        tiny(cls, max_epochs=1).fit(X * 1e39)
+    fitted = tiny(cls, max_epochs=1).fit(X)
+    for method in ("score_windows", "reconstruct", "transform", "score"):
+        with pytest.raises(ValueError, match="beyond the float32 range"):
+            getattr(fitted, method)(X * 1e39)
+
+
+@pytest.mark.parametrize("cls", [CNNGRUAE, LSTMAE])
+def test_errors_of_large_float32_windows_are_finite(cls):
+    # squared in float64: an error of 1e40 is fine, float32 made it inf
+    X = sine_windows(n=32, w=12, c=1)
+    fitted = tiny(cls, max_epochs=1).fit(X)
+    scores = fitted.score_windows(X * 1e20)
+    assert np.all(np.isfinite(scores)) and scores.min() > 1e38
+    reconstruction = fitted.reconstruct(X * 1e20).astype(np.float64)
+    expected = np.mean((reconstruction - X * 1e20) ** 2, axis=(1, 2))
+    np.testing.assert_allclose(scores, expected, rtol=1e-5)
+
+
+def test_float32_overflow_inside_the_model_is_an_error_not_nan():
+    X = sine_windows(n=32, w=12, c=1)
+    usad = tiny(USAD, max_epochs=1).fit(X)  # its score squares in float32
+    with pytest.raises(ValueError, match="USAD computed NaN or inf from X .* overflowed"):
+        usad.score_windows(X * 1e25)
+
+
+def test_diverged_training_is_refused():
+    X = sine_windows(n=32, w=12, c=1)
+    estimator = tiny(CNNGRUAE, max_epochs=2, lr=1e30)  # NaN weights, NaN scores before
+    with pytest.raises(ValueError, match="training diverged: its weights are NaN or inf"):
+        estimator.fit(X)
+    assert not hasattr(estimator, "net_")
+    # a warm start that diverges leaves no fitted net behind either
+    warm = tiny(CNNGRUAE, max_epochs=1, warm_start=True).fit(X)
+    with pytest.raises(ValueError, match="training diverged"):
+        warm.set_params(lr=1e30).fit(X)
+    with pytest.raises(NotFittedError):
+        warm.score_windows(X)
+
+
+@pytest.mark.parametrize("cls", MODELS)
+def test_parameters_are_checked_when_nested_validation_is_skipped(cls):
+    # #13: a meta-estimator's _fit_context(prefer_skip_nested_validation=True) skipped
+    # them, and DTWReconstructionScorer(CNNGRUAE(max_epochs=0)) fitted an untrained model
+    from sklearn import config_context
+
+    X = sine_windows(n=32, w=12, c=1)
+    with config_context(skip_parameter_validation=True):
+        with pytest.raises(ValueError, match=f"'max_epochs' parameter of {cls.__name__}"):
+            tiny(cls, max_epochs=0).fit(X)
+        with pytest.raises(TypeError, match="unexpected parameter 'hidden'"):
+            tiny(cls, hidden=3).fit(X)
+
+
+def test_a_meta_estimator_cannot_fit_an_invalid_autoencoder():
+    from ecoai_sklearn.scoring import DTWReconstructionScorer
+
+    windows = sine_windows(n=40, w=12, c=1)
+    scorer = DTWReconstructionScorer(tiny(CNNGRUAE, max_epochs=0), grain="sample")
+    with pytest.raises(ValueError, match="'max_epochs' parameter of CNNGRUAE"):
+        scorer.fit(windows)
+    with pytest.raises(ValueError, match="'batch_size' parameter of LSTMAE"):
+        DTWReconstructionScorer(tiny(LSTMAE, batch_size=True), grain="sample").fit(windows)

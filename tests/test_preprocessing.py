@@ -1,5 +1,7 @@
 """Tests for ecoai_sklearn.preprocessing: SeriesKNNImputer and Differencer."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -499,3 +501,19 @@ def test_imputer_on_real_lead_meters(shared_data_dir):
 
     ours = error(SeriesKNNImputer().fit_transform(Xm))
     assert ours < 0.5 * error(pd.DataFrame(Xm).interpolate(limit_direction="both").to_numpy())
+
+
+def test_differencer_refuses_overflow_instead_of_returning_inf():
+    # #13: differences beyond float64 gave -inf with only a RuntimeWarning
+    X = np.array([[1e308, 1.0], [-1e308, 2.0], [0.0, 3.0]])
+    copy = X.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an error, not a warning
+        with pytest.raises(ValueError, match="the differences of X overflow float64"):
+            Differencer().fit(X).transform(X)
+        with pytest.raises(ValueError, match="overflow float32"):
+            Differencer().fit_transform(np.array([[3e38], [-3e38]], dtype=np.float32))
+        diff = Differencer().fit(np.zeros((1, 1)))
+        with pytest.raises(ValueError, match="integrated from X overflow float64"):
+            diff.inverse_transform(np.array([[0.0], [1e308], [1e308]]))
+    assert_array_equal(X, copy)

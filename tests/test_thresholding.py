@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -12,7 +13,7 @@ from sklearn.preprocessing import FunctionTransformer
 from ecoai_sklearn.datasets import make_industrial_load
 from ecoai_sklearn.thresholding import WeightedZScoreThresholder, weighted_ratio_thresholds
 from ecoai_sklearn.thresholding._combine import combine_exceedances, tune_thresholds
-from ecoai_sklearn.thresholding._profile import row_positions
+from ecoai_sklearn.thresholding._profile import _location_half_widths, row_positions
 
 SHARES = (0.70, 0.20, 0.08, 0.02)
 # Phi^-1(0.975) and Phi^-1(1 - 0.0027 / 2), from printed normal tables.
@@ -169,7 +170,9 @@ def test_row_positions_weekend_and_phase():
 
 def test_phase_aligns_a_later_block():
     X, _, _ = make_industrial_load(21, n_anomalies=0, random_state=3)
-    detector = WeightedZScoreThresholder(period=96, weekly="weekend").fit(X[: 14 * 96])
+    # without level tracking, a row's Z depends on its position only (phase)
+    common = dict(period=96, weekly="weekend", level_window=None)
+    detector = WeightedZScoreThresholder(**common).fit(X[: 14 * 96])
     z_full = detector.zscores(X)
     start = 14 * 96 + 37
     detector.set_params(phase=start % (7 * 96))
@@ -180,7 +183,7 @@ def test_weekend_groups_separate_the_weekend_level():
     X, _, _ = make_industrial_load(
         56, n_anomalies=0, weekend_factor=0.5, seasonal_amplitude=0.0, trend=0.0, random_state=4
     )  # starts on Monday 2024-01-01, so phase=0
-    plain = WeightedZScoreThresholder(period=96).fit(X)
+    plain = WeightedZScoreThresholder(period=96, weekly=None).fit(X)
     weekly = WeightedZScoreThresholder(period=96, weekly="weekend").fit(X)
     weekday_level = weekly.location_[:96, 0].mean()
     weekend_level = weekly.location_[96:, 0].mean()
@@ -189,6 +192,11 @@ def test_weekend_groups_separate_the_weekend_level():
     weekend_rows = slice(5 * 96, 7 * 96)
     assert np.mean(plain.predict(X)[weekend_rows] == -1) > 0.5
     assert np.mean(weekly.predict(X)[weekend_rows] == -1) < 0.05
+    # The default (weekly="auto") finds the same two groups by itself.
+    auto = WeightedZScoreThresholder(period=96).fit(X)
+    assert auto.day_groups_.tolist() == [0, 0, 0, 0, 0, 1, 1]
+    np.testing.assert_array_equal(auto.location_, weekly.location_)
+    assert plain.day_groups_ is None
 
 
 def test_thin_positions_pool_neighbours_then_everything():
@@ -276,8 +284,40 @@ def test_auto_thresholds_follow_the_shares():
     assert np.allclose(detector.thresholds_, weighted_ratio_thresholds(SHARES, 0.0076)[0])
     assert np.sum(detector.shares_ * detector.expected_ratios_) == pytest.approx(0.0076)
     assert detector.expected_ratio_ == 0.0076
-    given = WeightedZScoreThresholder(expected_shares=[1, 1, 1, 1]).fit(X)
-    assert np.allclose(given.thresholds_, Z_3SIGMA, atol=1e-4)
+    given = WeightedZScoreThresholder(expected_shares=[1, 1, 1, 1], expected_ratio=0.0027)
+    assert np.allclose(given.fit(X).thresholds_, Z_3SIGMA, atol=1e-4)
+
+
+def test_default_level_is_the_3_sigma_false_alarm_rate_per_row():
+    X = _standard_rows() * [70.0, 20.0, 8.0, 2.0] + [700.0, 200.0, 80.0, 20.0]
+    two_sided_3_sigma = 2 * norm.sf(3.0)
+    # equal shares: each of the 4 columns gets a quarter of the row's budget (Bonferroni)
+    equal = WeightedZScoreThresholder(expected_shares=[1, 1, 1, 1]).fit(X)
+    assert np.allclose(equal.thresholds_, norm.isf(two_sided_3_sigma / 8))
+    # unequal shares: the rule's ratios between columns, summing to the budget per row
+    unequal = WeightedZScoreThresholder().fit(X)
+    assert np.sum(unequal.expected_ratios_) == pytest.approx(two_sided_3_sigma)
+    assert np.all(np.diff(unequal.thresholds_) < 0)
+    assert unequal.expected_ratio_ == pytest.approx(
+        two_sided_3_sigma * 4 / np.sum(np.asarray(SHARES) ** -1.0)
+    )
+    # a fixed level counts share-weighted readings: the small columns flag many more rows
+    fixed = WeightedZScoreThresholder(expected_ratio=two_sided_3_sigma).fit(X)
+    assert np.sum(fixed.expected_ratios_) > 10 * two_sided_3_sigma
+
+
+def test_default_level_is_chosen_by_labels_with_anomalies():
+    X, y = _categories(84, 0)
+    common = dict(period=96, weekly="weekend")
+    default = WeightedZScoreThresholder(**common).fit(X, y)
+    tuned = WeightedZScoreThresholder(**common, expected_ratio="tune").fit(X, y)
+    np.testing.assert_array_equal(default.thresholds_, tuned.thresholds_)
+    assert default.expected_ratio_ == tuned.expected_ratio_
+    # labels without anomalies cannot choose: the per-row rate applies
+    unlabeled = WeightedZScoreThresholder(**common).fit(X)
+    assert WeightedZScoreThresholder(**common).fit(X, np.zeros(len(X))).expected_ratio_ == (
+        unlabeled.expected_ratio_
+    )
 
 
 def test_empirical_reference_cuts_at_the_training_quantile():
@@ -499,3 +539,128 @@ def test_per_column_tuning_is_never_worse_on_training_rows():
     best_global = max(f1(y == 1, (z > t).any(axis=1)) for t in np.linspace(1.5, 6.0, 91))
     assert f1(y == 1, tuned.predict(X) == -1) >= best_global - 1e-12
     assert np.all((tuned.thresholds_ >= 1.5) & (tuned.thresholds_ <= 6.0))
+
+
+# -- fuzzing findings of issue #13, and the learned day groups ------------------------
+
+
+def _brute_force_half_width(counts, slot, min_samples):
+    """The pooling rule by hand: widen one slot on each side until min_samples rows."""
+    n_slots = counts.size
+    for h in range(n_slots // 2 + 1):
+        slots = {(slot + d) % n_slots for d in range(-h, h + 1)}
+        if sum(counts[s] for s in slots) >= min_samples:
+            return h
+    return -1
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 4), min_size=1, max_size=40),
+    min_samples=st.integers(1, 30),
+)
+def test_pooling_widths_match_the_rule_by_hand(counts, min_samples):
+    # the bisection replaced a loop that was quadratic in period (#13: period=10**4 took
+    # a minute on 300 rows); it must pool exactly as the rule says
+    counts = np.array(counts)
+    widths = _location_half_widths(counts, min_samples)
+    expected = [_brute_force_half_width(counts, s, min_samples) for s in range(counts.size)]
+    assert widths.tolist() == expected
+
+
+def test_period_longer_than_the_training_rows_is_refused():
+    X = np.random.default_rng(0).normal(size=(300, 2))
+    with pytest.raises(ValueError, match=r"period=10000 is longer .* X has 300 sample\(s\)"):
+        WeightedZScoreThresholder(period=10**4).fit(X)
+    # one whole cycle is enough: every position has a row, pooled to min_samples
+    detector = WeightedZScoreThresholder(period=300, weekly=None).fit(X)
+    assert detector.location_.shape == (300, 2)
+    assert np.all(detector.pooled_half_width_ == 5)  # 11 slots of 1 row >= min_samples 10
+
+
+def test_a_tuning_metric_must_return_a_finite_number():
+    X, y = _categories(28, 0)
+    for metric, error, match in [
+        (lambda t, p: float("nan"), ValueError, "metric returned nan"),
+        (lambda t, p: "good", TypeError, "metric must return a number"),
+    ]:
+        for option in [dict(thresholds="tune"), dict(expected_ratio="tune")]:
+            with pytest.raises(error, match=match):
+                WeightedZScoreThresholder(**option, metric=metric).fit(X, y)
+
+
+def test_auto_day_groups_need_a_weekly_level_and_three_weeks():
+    flat, _, _ = make_industrial_load(
+        35, n_anomalies=0, weekend_factor=1.0, seasonal_amplitude=0.0, random_state=1
+    )
+    assert WeightedZScoreThresholder(period=96).fit(flat).day_groups_ is None
+    weekly, _, _ = make_industrial_load(
+        35, n_anomalies=0, weekend_factor=0.6, seasonal_amplitude=0.0, random_state=1
+    )
+    assert WeightedZScoreThresholder(period=96).fit(weekly[: 20 * 96]).day_groups_ is None
+    assert WeightedZScoreThresholder(period=96).fit(weekly).day_groups_.tolist() == [
+        0, 0, 0, 0, 0, 1, 1
+    ]  # fmt: skip
+    # starting on a Wednesday with phase=0: the same days are found, named from phase
+    shifted = WeightedZScoreThresholder(period=96).fit(weekly[2 * 96 :])
+    assert shifted.day_groups_.tolist() == [0, 0, 0, 1, 1, 0, 0]
+    assert WeightedZScoreThresholder().fit(weekly).day_groups_ is None  # no period
+
+
+def test_auto_day_groups_ignore_labelled_anomalies():
+    X, _, _ = make_industrial_load(
+        35, n_anomalies=0, weekend_factor=1.0, seasonal_amplitude=0.0, random_state=2
+    )
+    X = X.copy()
+    y = np.zeros(len(X), dtype=int)
+    for day in range(2, 35, 7):  # every Wednesday an outage: a weekly pattern of faults
+        X[day * 96 : (day + 1) * 96] = 0.0
+        y[day * 96 : (day + 1) * 96] = 1
+    assert WeightedZScoreThresholder(period=96).fit(X).day_groups_.tolist() == [
+        0, 0, 1, 0, 0, 0, 0
+    ]  # fmt: skip
+    assert WeightedZScoreThresholder(period=96).fit(X, y).day_groups_ is None
+
+
+def test_level_tracking_follows_a_drifting_level_causally():
+    X, _, _ = make_industrial_load(
+        42, n_anomalies=0, seasonal_amplitude=0.0, trend=0.0, random_state=5
+    )
+    train, test = X[: 21 * 96], X[21 * 96 :].copy()
+    growth = np.linspace(1.0, 1.1, len(test))[:, None]  # the load grows 10 % after training
+    test *= growth
+    fixed = WeightedZScoreThresholder(period=96, level_window=None).fit(train)
+    tracked = WeightedZScoreThresholder(period=96).fit(train)
+    assert tracked.level_window_ == 7 * 96 and tracked.level_columns_.all()
+    assert np.mean(fixed.predict(test) == -1) > 0.2  # the grown load looks anomalous
+    assert np.mean(tracked.predict(test) == -1) < 0.1
+    # the level of row t uses rows up to t only: later rows do not change its Z
+    z = tracked.zscores(test)
+    np.testing.assert_array_equal(tracked.zscores(test[:500]), z[:500])
+    # by hand: location and scale times the trailing median ratio (one week, >= one day)
+    t = 1000
+    location = tracked.location_[tracked._positions(len(test))]
+    scale = tracked.scale_[tracked._positions(len(test))]
+    level = np.median(test[t - 7 * 96 + 1 : t + 1] / location[t - 7 * 96 + 1 : t + 1], axis=0)
+    np.testing.assert_allclose(z[t], (test[t] - level * location[t]) / (level * scale[t]))
+    # the first day of a block has no level yet: the profile as fitted
+    np.testing.assert_allclose(z[:95], fixed.zscores(test)[:95])
+
+
+def test_level_tracking_only_for_positive_profiles():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=2000), 50 + rng.normal(size=2000)])
+    detector = WeightedZScoreThresholder(period=10, level_window=100).fit(X)
+    assert detector.level_columns_.tolist() == [False, True]
+    assert WeightedZScoreThresholder().fit(X).level_window_ is None  # "auto" needs a period
+
+
+@pytest.mark.slow
+def test_category_benchmark_quick_shows_the_fix():
+    from benchmarks import bench_category_thresholds as bench
+
+    rows = bench.main(["--quick", "--scenarios", "stationary"])
+    f1 = {name: mean for _, name, mean, _ in rows}
+    assert [name for _, name, _, _ in rows] == list(bench.CONTENDERS)
+    assert f1[bench.AFTER] > f1["before"] + 0.3
+    assert f1["after + labels"] > f1["before + labels"] + 0.3

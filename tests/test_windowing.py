@@ -513,3 +513,18 @@ def test_max_size_caps_a_long_period():
     assert FFTWindower().fit(X).window_size_ == 256
     assert FFTWindower(max_size=100).fit(X).window_size_ == 100
     assert FFTWindower(max_size=None).fit(X).window_size_ == 600
+
+
+@pytest.mark.parametrize("scale", [1e-320, 1e-300, 1e-150, 1e160, 1e300])
+@pytest.mark.parametrize("detrend", ["linear", "constant", "difference"])
+def test_find_periods_does_not_depend_on_the_scale(scale, detrend):
+    # #13: the same sine times 1e-300 was "constant", times 1e160 "looks like noise"
+    t = np.arange(96 * 12)
+    x = np.sin(2 * np.pi * t / 96) + 0.4 * np.sin(2 * np.pi * t / 24) + 0.001 * t
+    periods, amplitudes = find_periods(x, 2, detrend=detrend, return_amplitudes=True)
+    scaled, scaled_amplitudes = find_periods(
+        x * scale, 2, detrend=detrend, return_amplitudes=True
+    )
+    assert_array_equal(scaled, periods)
+    rtol = 1e-3 if scale < 1e-307 else 1e-12  # subnormal input keeps fewer digits
+    assert_allclose(scaled_amplitudes, amplitudes, rtol=rtol)

@@ -11,12 +11,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import (
+    WINDOWS,
     HasMethods,
     Interval,
-    Options,
     StrOptions,
     _fit_context,
     check_anomaly_labels,
+    check_finite_float32,
+    reject_non_real,
     validate_data,
 )
 from ._attack import mifgsm_reconstruction
@@ -192,7 +194,7 @@ class MIFGSMAugmenter(BaseEstimator):
             Interval(Integral, 0, None, closed="left"),
             Interval(Real, 0, 1, closed="right"),
         ],
-        "label": [Options(Integral, {0, 1})],
+        "label": [Interval(Integral, 0, 1, closed="both")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
@@ -297,11 +299,12 @@ class MIFGSMAugmenter(BaseEstimator):
         return X, y, normal, rng
 
     def _validate_input(self, X, y):
-        if isinstance(X, str):
-            raise TypeError(f"X must be an array of samples or windows, got a string {X!r}.")
+        reject_non_real(X, "X", what=WINDOWS)
         X = validate_data(
             self, X, dtype=[np.float64, np.float32], allow_nd=True, ensure_all_finite=True
         )
+        # the attack runs the autoencoder in float32
+        check_finite_float32(X, "X", type(self).__name__)
         if X.ndim > 3:
             raise ValueError(
                 "X must be a 2D array (n_samples, n_features) or a 3D array "

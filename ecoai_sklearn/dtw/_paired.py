@@ -14,6 +14,11 @@ from ._kernels import LANES, paired_dtw_parallel, paired_dtw_serial
 # and up to milliseconds per call when other processes keep the cores busy.
 _MIN_PARALLEL_WORK = 2**23
 
+# Pairs whose largest |value| lies outside [2**-400, 2**400] are computed on copies scaled
+# by a power of two (exact): beyond it, squared differences could overflow float64 to
+# inf or underflow to 0, although the distance itself is representable.
+_SAFE_EXPONENT = 400
+
 
 def sakoe_chiba_band(len_x, len_y, radius):
     """Columns of each row that a Sakoe-Chiba band of ``radius`` lets DTW visit.
@@ -113,7 +118,8 @@ def paired_dtw(X, Y, *, window=None, return_point_costs=False):
     ------
     ValueError
         If ``X`` or ``Y`` is not 2D/3D, is empty or holds NaN or inf, if their numbers
-        of pairs or channels differ, or if ``window`` is out of range.
+        of pairs or channels differ, if ``window`` is out of range, or if a distance (or
+        a point cost) exceeds the float64 range.
     TypeError
         If ``X`` or ``Y`` is not numeric, or ``window`` is not None, an int or a float.
 
@@ -130,7 +136,10 @@ def paired_dtw(X, Y, *, window=None, return_point_costs=False):
     predecessor), ``len_x * len_y * 64`` bytes per block. Only one block per numba
     thread is alive at a time, so extra memory does not grow with ``n_pairs``.
     Float32 and float64 input is read in place (no copy, any strides, e.g. a
-    sliding-window view).
+    sliding-window view). Float64 pairs whose largest magnitude is beyond about
+    ``2**400`` (1e120) or below ``2**-400`` are computed on copies scaled by a power of
+    two, which is exact, so that squared differences neither overflow nor underflow:
+    the distance is finite and correct whenever it is representable.
 
     The number of threads follows :func:`numba.set_num_threads` (or the
     ``NUMBA_NUM_THREADS`` environment variable); small inputs (below about 8 million
@@ -174,6 +183,7 @@ def paired_dtw(X, Y, *, window=None, return_point_costs=False):
         # one compiled specialisation per dtype combination is enough
         X = X.astype(np.float64)
         Y = Y.astype(np.float64)
+    X, Y, exponents = _scale_extreme_pairs(X, Y)
     n_pairs, len_x, len_y = X.shape[0], X.shape[1], Y.shape[1]
     radius = _check_window(window, len_x, len_y)
     lo, hi = sakoe_chiba_band(len_x, len_y, radius)
@@ -190,6 +200,44 @@ def paired_dtw(X, Y, *, window=None, return_point_costs=False):
         with numba.parallel_chunksize(1):
             paired_dtw_parallel(*args)
     distances = np.sqrt(sq_dist)
+    if exponents is not None:
+        distances = _unscale(distances, exponents, "distance")
+        if return_point_costs:
+            point_costs = _unscale(point_costs, 2 * exponents[:, np.newaxis], "point cost")
     if return_point_costs:
         return distances, point_costs
     return distances
+
+
+def _scale_extreme_pairs(X, Y):
+    """Scale the pairs with extreme magnitudes by a power of two; return the exponents.
+
+    DTW is homogeneous: ``dtw(s X, s Y) = s dtw(X, Y)``, and a power-of-two ``s`` is an
+    exact multiplication, so such pairs get the same result as with unbounded exponents.
+    Float32 input never needs it (float64 arithmetic has room for its squares). Returns
+    ``(X, Y, None)`` untouched when no pair needs scaling (the usual case: no copy).
+    """
+    if X.dtype != np.float64:
+        return X, Y, None
+    peak = np.maximum(
+        np.maximum(X.max(axis=(1, 2)), -X.min(axis=(1, 2))),
+        np.maximum(Y.max(axis=(1, 2)), -Y.min(axis=(1, 2))),
+    )
+    _, exponents = np.frexp(peak)
+    exponents = np.where(np.abs(exponents) > _SAFE_EXPONENT, exponents, 0)
+    if not exponents.any():
+        return X, Y, None
+    factors = np.ldexp(1.0, -exponents)[:, np.newaxis, np.newaxis]
+    return X * factors, Y * factors, exponents
+
+
+def _unscale(values, exponents, what):
+    """``values * 2**exponents``; a result beyond the float64 range is an error."""
+    with np.errstate(over="ignore"):
+        values = np.ldexp(values, exponents)
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"The DTW {what} of some pairs of X and Y exceeds the float64 range (about "
+            "1.8e308): their values are too far apart. Scale X and Y first."
+        )
+    return values

@@ -1,12 +1,15 @@
 """Scikit-learn scorers ``scorer(estimator, X, y)`` for outlier detectors."""
 
 import inspect
+import warnings
 
 import numpy as np
 from sklearn.base import is_classifier
+from sklearn.exceptions import UndefinedMetricWarning
 
 from ..utils import PRED_CONVENTIONS, check_anomaly_labels, check_predictions
 from ._events import event_f1_score, event_precision_score, event_recall_score
+from ._labels import check_zero_division
 from ._point import (
     point_adjusted_f1_score,
     point_f1_score,
@@ -14,7 +17,7 @@ from ._point import (
     point_recall_score,
 )
 from ._ranking import best_f1_score, point_average_precision_score, point_roc_auc_score
-from ._vus import vus_pr_score, vus_roc_score
+from ._vus import check_vus_params, vus_pr_score, vus_roc_score
 
 # Metrics on predicted labels: the scorer calls estimator.predict(X).
 _LABEL_METRICS = {
@@ -36,6 +39,38 @@ _SCORE_METRICS = {
     "best_f1": best_f1_score,
 }
 _METRICS = {**_LABEL_METRICS, **_SCORE_METRICS}
+# Metrics that need normal rows as well as anomalies (a ROC curve has two axes).
+_NEED_NORMAL = frozenset({"roc_auc", "vus_roc"})
+# Keywords of the metric functions that a scorer cannot take: it returns one number.
+_REFUSED_KWARGS = {"return_threshold": "a scorer returns one number, not a threshold"}
+
+
+def _check_flag(value, name):
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {value!r}.")
+    return value
+
+
+def _check_pred_convention(value, name):
+    if not isinstance(value, str) or value not in PRED_CONVENTIONS:
+        raise ValueError(f"{name} must be one of {PRED_CONVENTIONS}, got {value!r}.")
+    return value
+
+
+def _check_metric_kwargs(metric_kwargs):
+    """Validate the metric keywords once, when the scorer is built (not at each call)."""
+    kwargs = dict(metric_kwargs)
+    for name, reason in _REFUSED_KWARGS.items():
+        if name in kwargs:
+            raise TypeError(f"make_anomaly_scorer does not accept {name}: {reason}.")
+    if "pred_convention" in kwargs:
+        _check_pred_convention(kwargs["pred_convention"], "pred_convention")
+    if "zero_division" in kwargs:
+        check_zero_division(kwargs["zero_division"])
+    if "point_adjusted" in kwargs:
+        _check_flag(kwargs["point_adjusted"], "point_adjusted")
+    if "sliding_window" in kwargs or "n_thresholds" in kwargs:
+        check_vus_params(kwargs.get("sliding_window", 0), kwargs.get("n_thresholds"))
 
 
 def get_anomaly_scorer_names():
@@ -90,6 +125,15 @@ class _AnomalyScorer:
             kwargs["pred_convention"] = "binary"
         return kwargs
 
+    def _undefined(self, truth):
+        """Names of the requested metrics that the labels of this fold cannot define."""
+        if not truth.any():
+            return list(self.names), "y holds no anomaly (1)"
+        if truth.all():
+            names = [name for name in self.names if name in _NEED_NORMAL]
+            return names, "y holds no normal row (0)"
+        return [], ""
+
     def __call__(self, estimator, X, y_true):
         if is_classifier(estimator):
             raise TypeError(
@@ -101,14 +145,28 @@ class _AnomalyScorer:
             raise ValueError(
                 "Anomaly scorers need the true labels y (1 = anomaly, 0 = normal); got None."
             )
-        truth = check_anomaly_labels(y_true, name="y").astype(int)
+        truth = check_anomaly_labels(y_true, name="y")
+        undefined, reason = self._undefined(truth)
+        if undefined:
+            warnings.warn(
+                f"{', '.join(undefined)} undefined on these rows: {reason}; returning NaN. "
+                "In cross-validation, use fewer or longer test folds so that each holds "
+                "anomalies, and average fold scores with np.nanmean.",
+                UndefinedMetricWarning,
+                stacklevel=2,
+            )
+        defined = [name for name in self.names if name not in undefined]
+        truth = truth.astype(int)
         pred = scores = None
-        if any(name in _LABEL_METRICS for name in self.names):
+        if any(name in _LABEL_METRICS for name in defined):
             pred = self._predict(estimator, X)
-        if any(name in _SCORE_METRICS for name in self.names):
+        if any(name in _SCORE_METRICS for name in defined):
             scores = self._anomaly_scores(estimator, X)
         results = {}
         for name in self.names:
+            if name in undefined:
+                results[name] = float("nan")
+                continue
             values = pred if name in _LABEL_METRICS else scores
             results[name] = float(_METRICS[name](truth, values, **self._kwargs_for(name)))
         return results[self.names[0]] if self.single else results
@@ -157,6 +215,17 @@ def make_anomaly_scorer(name, **metric_kwargs):
     stretch of time in order: use :class:`~sklearn.model_selection.TimeSeriesSplit` or
     an unshuffled ``KFold``.
 
+    **Folds without anomalies.** On rows whose ``y`` holds no anomaly, no metric can
+    measure detection (recall, F-scores and every ranking metric are undefined, and
+    precision is 0 or undefined whatever the detector): the scorer returns NaN for every
+    requested metric, with one :class:`~sklearn.exceptions.UndefinedMetricWarning` per
+    call, and does not call the estimator. On rows holding only anomalies,
+    ``"roc_auc"`` and ``"vus_roc"`` (which need normal rows) are NaN and the others are
+    computed. The same holds for a single name, several names and
+    :func:`make_anomaly_scorers`, so ``cross_validate`` and ``GridSearchCV`` keep the
+    other folds; average with ``np.nanmean`` (see the user guide on cross-validating
+    rare anomalies).
+
     Parameters
     ----------
     name : str or list of str
@@ -179,9 +248,12 @@ def make_anomaly_scorer(name, **metric_kwargs):
     Raises
     ------
     ValueError
-        On an unknown name (the message lists the valid names).
+        On an unknown name (the message lists the valid names), or a keyword argument
+        with an invalid value (e.g. ``sliding_window=-3``): values are checked here, not
+        when the scorer is first called.
     TypeError
-        On a keyword argument that no requested metric accepts.
+        On a keyword argument that no requested metric accepts (or
+        ``return_threshold``), or one of the wrong type (e.g. ``point_adjusted=1``).
 
     See Also
     --------
@@ -230,9 +302,7 @@ def make_anomaly_scorer(name, **metric_kwargs):
             f"make_anomaly_scorer({name!r}) got unexpected keyword argument(s) {unknown}; "
             f"the metric(s) accept {sorted(accepted)}."
         )
-    convention = metric_kwargs.get("pred_convention", "sign")
-    if convention not in PRED_CONVENTIONS:
-        raise ValueError(f"pred_convention must be one of {PRED_CONVENTIONS}, got {convention!r}.")
+    _check_metric_kwargs(metric_kwargs)
     return _AnomalyScorer(names, metric_kwargs, single=single)
 
 

@@ -115,7 +115,8 @@ def vus_surfaces(truth, score, sliding_window, n_thresholds, *, roc=True):
     return ap, auc
 
 
-def _check_vus_params(sliding_window, n_thresholds):
+def check_vus_params(sliding_window, n_thresholds):
+    """Validate the VUS keywords (also called by the scorers at construction)."""
     sliding_window = check_positive_int(sliding_window, "sliding_window", minimum=0)
     if n_thresholds is not None:
         n_thresholds = check_positive_int(n_thresholds, "n_thresholds")
@@ -153,7 +154,7 @@ def vus_pr_score(y_true, y_score, *, sliding_window=100, n_thresholds=250):
     0.5366
     """
     truth, score = check_truth_and_scores(y_true, y_score, metric="VUS-PR", need_normal=False)
-    sliding_window, n_thresholds = _check_vus_params(sliding_window, n_thresholds)
+    sliding_window, n_thresholds = check_vus_params(sliding_window, n_thresholds)
     ap, _ = vus_surfaces(truth, score, sliding_window, n_thresholds, roc=False)
     return float(np.mean(ap))
 
@@ -189,6 +190,6 @@ def vus_roc_score(y_true, y_score, *, sliding_window=100, n_thresholds=250):
     0.8377
     """
     truth, score = check_truth_and_scores(y_true, y_score, metric="VUS-ROC")
-    sliding_window, n_thresholds = _check_vus_params(sliding_window, n_thresholds)
+    sliding_window, n_thresholds = check_vus_params(sliding_window, n_thresholds)
     _, auc = vus_surfaces(truth, score, sliding_window, n_thresholds, roc=True)
     return float(np.mean(auc))

@@ -13,12 +13,20 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, ProgressBar
 
-from ..utils import Interval, _fit_context, check_positive_int, validate_windows
+from ..utils import (
+    Interval,
+    _fit_context,
+    check_finite_float32,
+    check_positive_int,
+    reject_non_real,
+    validate_windows,
+)
 from ._net import _AutoencoderNet, _BatchIterator, _TailSplit
 
 #: keyword prefixes routed to the skorch net (``module__*`` builds the torch module)
@@ -154,6 +162,22 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return super().set_params(**{k: v for k, v in params.items() if k in own})
 
     def _validate_params(self):
+        """Check the constructor parameters and the names of the routed ones.
+
+        :meth:`fit` calls it even when a meta-estimator's
+        ``_fit_context(prefer_skip_nested_validation=True)`` asks nested estimators to
+        skip their checks, so an autoencoder never trains with invalid parameters (e.g.
+        ``max_epochs=0``) whoever fits it. A meta-estimator may also call it on its clone
+        before fitting, to fail early.
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            A ``ValueError`` (and ``TypeError``) naming the parameter and the expected
+            values.
+        TypeError
+            For a keyword without a routed prefix (``module__``, ``optimizer__``, ...).
+        """
         super()._validate_params()
         _check_routed(self._routed_params, type(self).__name__)
 
@@ -167,6 +191,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _validate_windows(self, X, *, reset):
         """Check X without copying it; return it as a 3D view ``(n, w, c)`` and its rank."""
         X = validate_windows(self, X, reset=reset)
+        check_finite_float32(X, "X", type(self).__name__)
         n_channels = X.shape[2] if X.ndim == 3 else 1
         if reset:
             self.window_length_ = X.shape[1]
@@ -259,6 +284,9 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _fit(self, X):
         """Validate X, build or reuse the net, and train; shared by the subclasses' fit."""
+        if get_config()["skip_parameter_validation"]:
+            # fitted by a meta-estimator that skips nested checks: check anyway
+            self._validate_params()
         warm = self.warm_start and hasattr(self, "net_")
         X, _ = self._validate_windows(X, reset=not warm)
         self._check_training_windows(X)
@@ -298,9 +326,24 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         finally:
             net.train_generator_ = None
             net.module_.set_dropout_generator(None)
+        self._check_trained(net, X)
         self.net_ = net
         self.n_iter_ = len(net.history)
         return self
+
+    def _check_trained(self, net, X):
+        """Refuse a net whose weights became NaN or inf (diverged or overflowed training)."""
+        if all(bool(torch.isfinite(p).all()) for p in net.module_.parameters()):
+            return
+        if hasattr(self, "net_"):  # a warm start diverged: the old net is gone too
+            del self.net_
+        loss = net.history[-1].get("train_loss", float("nan")) if len(net.history) else None
+        raise ValueError(
+            f"{type(self).__name__}'s training diverged: its weights are NaN or inf after "
+            f"{len(net.history)} epoch(s) (last training loss {loss}). X reaches |x| = "
+            f"{float(np.max(np.abs(X))):.3g}; float32 training needs moderate values: scale "
+            "the windows first (e.g. MinMaxScaler before windowing) or lower lr."
+        )
 
     @staticmethod
     def _as_tensor(X):
@@ -321,15 +364,25 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             part = slice(start, start + batch_size)
             yield part, self._as_tensor(X[part]).to(device)
 
-    def _run(self, X, fn, out_shape, batch_size):
-        """Apply ``fn`` (tensor batch -> tensor) over X in eval mode; stream into an array."""
+    def _run(self, X, fn, out_shape, batch_size, dtype=np.float32):
+        """Apply ``fn`` (tensor batch -> tensor) over X in eval mode; stream into an array.
+
+        Raises a ValueError rather than returning NaN or inf (float32 overflow).
+        """
         module = self.net_.module_
         if module.training:
             module.eval()
-        out = np.empty((X.shape[0], *out_shape), dtype=np.float32)
+        out = np.empty((X.shape[0], *out_shape), dtype=dtype)
         with torch.inference_mode():
             for part, batch in self._batches(X, batch_size):
                 out[part] = fn(module, batch).cpu().numpy().reshape(-1, *out_shape)
+        if not np.all(np.isfinite(out)):
+            raise ValueError(
+                f"{type(self).__name__} computed NaN or inf from X (values up to "
+                f"|x| = {float(np.max(np.abs(X))):.3g}): its float32 computation "
+                "overflowed. Scale the windows like the training windows (e.g. "
+                "MinMaxScaler before windowing)."
+            )
         return out
 
     def __sklearn_is_fitted__(self):
@@ -381,6 +434,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             Decoded windows, 2D when the model was fitted on 2D windows.
         """
         check_is_fitted(self)
+        reject_non_real(Z, "Z", what="array of latent codes (n_samples, latent_size)")
         Z = check_array(Z, dtype=np.float32, input_name="Z")
         if Z.shape[1] != self._n_features_out:
             raise ValueError(
@@ -413,7 +467,9 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     @staticmethod
     def _reconstruction_errors(module, batch):
-        return torch.mean((module(batch) - batch) ** 2, dim=(1, 2))
+        # squared in float64: the error of a float32 window may exceed the float32 range
+        difference = module(batch).double() - batch.double()
+        return torch.mean(difference**2, dim=(1, 2))
 
     def _window_errors(self, module, batch):
         """Per-window anomaly score of one batch; overridden by USAD."""
@@ -439,7 +495,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         """
         check_is_fitted(self)
         X, _ = self._validate_windows(X, reset=False)
-        return self._run(X, self._window_errors, (), batch_size).astype(np.float64)
+        return self._run(X, self._window_errors, (), batch_size, np.float64)
 
     def score(self, X, y=None):
         """Negative mean squared reconstruction error (higher is better).
@@ -461,5 +517,5 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         """
         check_is_fitted(self)
         X, _ = self._validate_windows(X, reset=False)
-        errors = self._run(X, self._reconstruction_errors, (), None)
-        return -float(np.mean(errors, dtype=np.float64))
+        errors = self._run(X, self._reconstruction_errors, (), None, np.float64)
+        return -float(np.mean(errors))

@@ -55,6 +55,11 @@ class Differencer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     the transformer was fit on, or for any series that begins with the same rows; for other
     data it returns the series those differences would give after the fit data's start.
 
+    Input rules: NaN and inf in ``X`` are a ``ValueError`` for :meth:`fit` and
+    :meth:`transform` (impute first), text and complex numbers a ``TypeError``. Finite
+    values whose differences (or, for :meth:`inverse_transform`, whose sums) leave the
+    range of the dtype raise a ``ValueError`` instead of returning inf.
+
     Examples
     --------
     >>> import numpy as np
@@ -125,8 +130,10 @@ class Differencer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         out = np.full_like(X, self.fill_value)
         if X.shape[0] > width:
             diff = X
-            for _ in range(self.order):
-                diff = diff[self.lag :] - diff[: -self.lag]
+            with np.errstate(over="ignore", invalid="ignore"):
+                for _ in range(self.order):
+                    diff = diff[self.lag :] - diff[: -self.lag]
+            _check_no_overflow(diff, X.dtype, "the differences of X")
             out[width:] = diff
         return out
 
@@ -162,8 +169,10 @@ class Differencer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             starts.append(level[:lag])
             level = level[lag:] - level[:-lag]
         current = X[width:]
-        for start in reversed(starts):
-            current = _cumsum_by_lag(np.concatenate([start, current]), lag)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in reversed(starts):
+                current = _cumsum_by_lag(np.concatenate([start, current]), lag)
+        _check_no_overflow(current, X.dtype, "the series integrated from X")
         out = np.empty_like(X)
         out[:width] = self.initial_rows_
         out[width:] = current[width:]
@@ -173,6 +182,16 @@ class Differencer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _check_no_overflow(values, dtype, what):
+    """Raise a ValueError if finite input gave inf or NaN (float overflow)."""
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"Differencer: {what} overflow {np.dtype(dtype).name} (values beyond "
+            f"{np.finfo(dtype).max:.3g} in magnitude): X is too large to difference or "
+            "integrate in this dtype; scale it first (e.g. divide by its largest value)."
+        )
 
 
 def _cumsum_by_lag(values, lag):

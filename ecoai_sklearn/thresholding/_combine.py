@@ -38,6 +38,29 @@ def combine_exceedances(A, weights, fraction):
     return A_sorted[np.arange(A.shape[0]), first]
 
 
+def call_metric(metric, y_true, y_pred):
+    """``metric(y_true, y_pred)`` as a float; NaN, inf or a non-number is a clear error.
+
+    Tuning picks the candidate with the largest value: a NaN would make every comparison
+    false, so it is refused rather than silently ignored or crashing the search.
+    """
+    value = metric(y_true, y_pred)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"metric must return a number (higher is better), got {value!r} from "
+            f"{getattr(metric, '__name__', metric)!r}."
+        ) from None
+    if not np.isfinite(value):
+        raise ValueError(
+            f"metric returned {value} while tuning thresholds on the labelled rows; a "
+            "tuning metric must return a finite number for every candidate (e.g. use "
+            "zero_division=0.0 for an F-score with no predicted anomaly)."
+        )
+    return value
+
+
 def _metric_by_threshold(always, switch, d, y, grid, metric):
     """Metric of the flags ``always | (switch & (d > t))`` for each ``t`` in ``grid``.
 
@@ -47,7 +70,7 @@ def _metric_by_threshold(always, switch, d, y, grid, metric):
     if metric != "f1":
         y_int = y.astype(int)
         return np.array(
-            [float(metric(y_int, (always | (switch & (d > t))).astype(int))) for t in grid]
+            [call_metric(metric, y_int, (always | (switch & (d > t))).astype(int)) for t in grid]
         )
     optional = switch & ~always
     d_flagged = np.sort(d[optional])
@@ -138,6 +161,6 @@ def tune_ratio_table(D, y, table, *, weights, fraction, metric):
         if metric == "f1":
             values[i] = 2.0 * np.sum(flagged & y) / max(flagged.sum() + n_true, 1)
         else:
-            values[i] = float(metric(y_int, flagged.astype(int)))
+            values[i] = call_metric(metric, y_int, flagged.astype(int))
     winners = np.flatnonzero(values >= np.max(values) - 1e-12)
     return int(winners[winners.size // 2]), float(np.max(values))

@@ -16,13 +16,23 @@ from ._derivation import (
     gaussian_threshold,
     normalize_shares,
 )
-from ._profile import cycle_layout, fit_profile, row_positions
+from ._profile import (
+    cycle_layout,
+    day_groups,
+    detect_day_groups,
+    fit_profile,
+    row_positions,
+    trailing_levels,
+)
 
 # Spacing of the candidate thresholds tried by ``thresholds="tune"`` (in Z units), and
 # the most candidates per column, so that wide bounds stay cheap.
 _TUNE_STEP = 0.05
 _TUNE_MAX_CANDIDATES = 401
 # Candidate weighted ratios for ``expected_ratio="tune"``: (first, last, count), log-spaced.
+# ``expected_ratio="auto"`` without labels: expected readings beyond their thresholds per
+# normal row, the two-sided tail of the 3-sigma rule, 2 Phi(-3).
+_ROW_RATIO = 0.0026997960632601866
 _RATIO_GRID = (1e-6, 0.5, 121)
 
 
@@ -43,6 +53,10 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
 
     Thresholds are given, derived from each column's share of the total (the
     weighted-average expected ratio rule, see Notes), or tuned on labelled training rows.
+    With the defaults, labels ``y`` holding anomalies choose the level of the derived
+    thresholds; without them, the level gives a normal row the false-alarm rate of the
+    3-sigma rule. Why these defaults, measured: ``benchmarks/RESULTS.md``, section
+    "Per-category thresholds".
 
     Parameters
     ----------
@@ -59,16 +73,22 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         ``(0.70, 0.20, 0.08, 0.02)``; a dict maps column names to shares. None estimates
         them from the training rows as each column's mean absolute value over the sum
         of these means. Used by ``thresholds="auto"`` and ``vote_weights="shares"``.
-    expected_ratio : float or "tune", default=0.0027
-        Target share-weighted average fraction ``c`` of readings beyond their column's
-        threshold, in (0, 1): ``sum_k shares_[k] * r_k = c`` where ``r_k`` is column
-        ``k``'s expected ratio. The default is the two-sided tail of the 3-sigma rule,
-        ``2 Phi(-3)``: columns of equal shares get the classical cut 3.0. This is a
-        fraction of readings (cells), not of rows: with ``combine="any"`` the fraction of
-        flagged rows is larger. ``"tune"`` picks ``c`` on a log grid from 1e-6 to 0.5
-        to maximise ``metric`` on the labelled training rows: one parameter fitted, the
-        derived ratios between columns kept (see ``expected_ratio_``); it needs
+    expected_ratio : float, "auto" or "tune", default="auto"
+        Level of the derived thresholds (``thresholds="auto"``). A float in (0, 1) is
+        the target share-weighted average fraction ``c`` of readings beyond their
+        column's threshold: ``sum_k shares_[k] * r_k = c`` where ``r_k`` is column
+        ``k``'s expected ratio. This is a fraction of readings (cells), not of rows:
+        small-share columns get large ratios, and with ``combine="any"`` the fraction of
+        flagged rows is about ``sum_k r_k``, much larger than ``c``. ``"tune"`` picks
+        ``c`` on a log grid from 1e-6 to 0.5 to maximise ``metric`` on the labelled
+        training rows: one parameter fitted, the derived ratios between columns kept
+        (see ``expected_ratio_``); it needs labels with anomalies and
         ``thresholds="auto"``, and ``fit`` raises a ``ValueError`` otherwise.
+        ``"auto"``: ``"tune"`` when ``fit`` gets labels holding anomalies; otherwise the
+        ``c`` for which a normal row has on average ``2 Phi(-3) = 0.0027`` readings
+        beyond their thresholds (``sum_k r_k = 0.0027``, the two-sided 3-sigma rule per
+        row rather than per reading; columns of equal shares then share it, as in
+        Bonferroni's correction). Ignored by given or tuned thresholds.
     share_power : float, default=1.0
         Exponent ``g`` >= 0 in ``r_k`` proportional to ``shares_[k] ** -g``. 0 gives every
         column the same ratio (one global cut), 1 an equal part of the weighted budget.
@@ -84,10 +104,30 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
     period : int or None, default=None
         Rows per cycle (96 for a day of 15-minute readings). When given, location and
         scale are fitted per position in the cycle, so that the daily load curve does not
-        drown the Z scores. None fits one location and scale per column.
-    weekly : {"weekend", "day_of_week"} or None, default=None
+        drown the Z scores; ``fit`` needs at least one whole cycle of rows
+        (``period <= n_samples``). None fits one location and scale per column.
+    weekly : {"auto", "weekend", "day_of_week"} or None, default="auto"
         With ``period`` (one day), fit separate profiles for weekdays and weekend days
-        (``"weekend"``, 2 groups) or for each day of the week (``"day_of_week"``).
+        (``"weekend"``, 2 groups) or for each day of the week (``"day_of_week"``); None
+        fits one profile for every day. ``"auto"`` learns from the training rows whether
+        a run of one to three consecutive days of the week (a weekend, a closing day)
+        has a daily level of its own, and then fits two profiles, that run's and the
+        other days' (see ``day_groups_``); it needs at least three weeks of training
+        rows (21 whole days) and otherwise fits one profile. The run is found in the day
+        count from ``phase``, so it does not depend on ``phase`` being right. Ignored
+        without ``period``.
+    level_window : "auto", int or None, default="auto"
+        Rows over which the level of each column is tracked, so that a profile fitted on
+        one season still fits a later one (load grows and shrinks with the seasons, a
+        trend, new machines). Row ``t``'s location and scale are multiplied by the
+        median, over the trailing ``level_window`` rows of the same ``X`` (row ``t``
+        included, no later row), of the ratio of each reading to its location; with
+        fewer than ``min(level_window, period)`` such rows (the first day of a block),
+        the profile is used as fitted. Only columns whose fitted locations are all
+        positive (loads) are tracked, see ``level_columns_``; with ``y``, anomalous
+        training rows do not count. ``"auto"``: one week, ``7 * period``, with
+        ``period``, and no tracking without it. None: no tracking, a row's Z depends on
+        its position only.
     phase : int, default=0
         Cycle position of the first row of every ``X`` passed to ``fit``, ``predict`` and
         the other methods: row ``i`` sits at step ``phase + i`` of the cycle; its slot is
@@ -134,14 +174,24 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         training rows). With ``thresholds="auto"`` and no clipping, the ratios ``r_k``
         of the Notes.
     expected_ratio_ : float or None
-        The weighted ratio ``c`` used by ``thresholds="auto"`` (given or tuned); None
-        for given or tuned thresholds.
+        The weighted ratio ``c`` used by ``thresholds="auto"`` (given, tuned or derived
+        from the per-row rate of ``expected_ratio="auto"``); None for given or tuned
+        thresholds.
     shares_ : ndarray of shape (n_features,)
         Column shares used (given and rescaled, or estimated).
     location_ : ndarray of shape (n_positions, n_features)
         Location per cycle position (``n_positions = 1`` without ``period``).
     scale_ : ndarray of shape (n_positions, n_features)
         Scale per cycle position (always > 0).
+    day_groups_ : ndarray of shape (7,) or None
+        Profile group of each day of the week (index 0 = the day of the first row at
+        ``phase``, Monday for ``phase=0``): from ``weekly``, or learned with
+        ``weekly="auto"`` (1 for the detected run of days); None when one profile serves
+        every day (``weekly=None``, no ``period``, or nothing detected).
+    level_window_ : int or None
+        Trailing rows of the tracked level (see ``level_window``); None: not tracked.
+    level_columns_ : ndarray of shape (n_features,), dtype bool
+        Columns whose level is tracked (their fitted locations are all positive).
     pooled_half_width_ : ndarray of shape (n_positions,)
         Neighbouring slots pooled on each side of each position for its location
         (0 = none, -1 = all training rows).
@@ -203,12 +253,30 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
     training data, like IsolationForest's ``contamination``). Thresholds are clipped to
     ``threshold_bounds`` (the clip changes ``expected_ratios_``). Small-share columns
     thus get lower cuts. With shares ``(0.70, 0.20, 0.08, 0.02)`` the Gaussian
-    thresholds are 3.30, 2.93, 2.63 and 2.12 for the default ``c = 0.0027``, and 3.00,
-    2.59, 2.26 and 1.67 for ``c = 0.0076``, against 3.0, 3.1, 2.3 and 1.7 reported by
-    the research, whose derivation was not published. When labels are available,
-    ``expected_ratio="tune"`` fits the level ``c`` and keeps the rule's ratios between
-    columns, and ``thresholds="tune"`` fits every column (coordinate ascent from the
-    best common threshold), replacing the assumptions.
+    thresholds are 3.30, 2.93, 2.63 and 2.12 for ``c = 0.0027``, and 3.00, 2.59, 2.26
+    and 1.67 for ``c = 0.0076``, against 3.0, 3.1, 2.3 and 1.7 reported by the
+    research, whose derivation was not published.
+
+    **The level ``c``.** A fixed ``c`` counts readings weighted by share, so the
+    small-share columns, which weigh little, receive large ratios: with the shares
+    above and ``c = 0.0027``, the agricultural column's ratio is
+    ``c / (4 * 0.02) = 0.034``: under the reference distribution it alone flags 3.4 %
+    of normal rows. Hence the default ``expected_ratio="auto"`` sets the level per row instead:
+    ``c`` such that ``sum_k r_k = 2 Phi(-3)``, which keeps the rule's ratios between
+    columns. When labels are available, the default tunes ``c`` on them (as
+    ``expected_ratio="tune"``), and ``thresholds="tune"`` fits every column
+    (coordinate ascent from the best common threshold), replacing the assumptions.
+
+    **The profile.** With ``period`` and one profile for every day, days of another
+    level (weekends of industrial load) sit many scales away from the weekday profile
+    and flag most of their rows, whatever the thresholds; ``weekly="auto"`` (the
+    default) detects such days. A profile fitted once does not follow a level that
+    drifts after the training rows (seasons, growth): the normal rows of a later month
+    then sit several scales away from it. ``level_window="auto"`` (the default) tracks
+    each positive column's level over the trailing week, causally, as a multiplicative
+    factor of location and scale (noise proportional to the level, as in assumption 1
+    above); a one-day event barely moves that median, a level shift longer than half
+    the window is absorbed.
 
     **Z scores.** Robust Z is the modified Z score of Iglewicz and Hoaglin [1]_,
     ``(x - median) / (1.4826 MAD)``, the MAD scaled to estimate a Gaussian standard
@@ -247,13 +315,21 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             dict,
         ],
         "expected_shares": [None, "array-like", dict],
-        "expected_ratio": [Interval(numbers.Real, 0, 1, closed="neither"), StrOptions({"tune"})],
+        "expected_ratio": [
+            Interval(numbers.Real, 0, 1, closed="neither"),
+            StrOptions({"auto", "tune"}),
+        ],
         "share_power": [Interval(numbers.Real, 0, None, closed="left")],
         "reference": [StrOptions({"gaussian", "empirical"})],
         "robust": ["boolean"],
         "tail": [StrOptions(set(TAILS))],
         "period": [None, Interval(numbers.Integral, 1, None, closed="left")],
-        "weekly": [None, StrOptions({"weekend", "day_of_week"})],
+        "weekly": [None, StrOptions({"auto", "weekend", "day_of_week"})],
+        "level_window": [
+            None,
+            StrOptions({"auto"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
         "phase": [Interval(numbers.Integral, 0, None, closed="left")],
         "min_samples": [Interval(numbers.Integral, 1, None, closed="left")],
         "scale_window": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -268,13 +344,14 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         *,
         thresholds="auto",
         expected_shares=None,
-        expected_ratio=0.0027,
+        expected_ratio="auto",
         share_power=1.0,
         reference="gaussian",
         robust=True,
         tail="both",
         period=None,
-        weekly=None,
+        weekly="auto",
+        level_window="auto",
         phase=0,
         min_samples=10,
         scale_window=2,
@@ -292,6 +369,7 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         self.tail = tail
         self.period = period
         self.weekly = weekly
+        self.level_window = level_window
         self.phase = phase
         self.min_samples = min_samples
         self.scale_window = scale_window
@@ -323,9 +401,18 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         X = validate_series(self, X)
         mode = self._threshold_mode()
         anomalous = self._check_labels(y, X.shape[0])
-        if self.weekly is not None and self.period is None:
+        if mode == "auto_ratio" and anomalous.any():
+            mode = "tune_ratio"  # labels with anomalies choose the level c
+        if self.weekly not in (None, "auto") and self.period is None:
             raise ValueError(
                 f"weekly={self.weekly!r} needs period (rows per day, e.g. 96); got period=None."
+            )
+        if self.period is not None and self.period > X.shape[0]:
+            raise ValueError(
+                f"period={self.period} is longer than the training data: X has "
+                f"{X.shape[0]} sample(s) (rows), not one whole cycle, so most cycle "
+                "positions would have no training row. Use a period of at most "
+                "n_samples rows, or period=None."
             )
         bounds = check_bounds(self.threshold_bounds, name="threshold_bounds")
         normal = ~anomalous
@@ -356,12 +443,14 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         Returns
         -------
         z : ndarray of shape (n_samples, n_features)
-            ``(x - location) / scale`` per column.
+            ``(x - location) / scale`` per column, the location and scale of the row's
+            position times the level tracked over the previous rows of ``X`` (see
+            ``level_window``).
         """
         check_is_fitted(self)
         X = validate_series(self, X, reset=False)
-        positions = self._positions(X.shape[0])
-        return (X - self.location_[positions]) / self.scale_[positions]
+        location, scale = self._row_profile(X)
+        return (X - location) / scale
 
     def score_samples(self, X):
         """Opposite of each row's combined exceedance: the higher, the more normal.
@@ -424,16 +513,52 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             )
         return np.clip(thresholds, low, high)
 
+    def _row_budget_ratio(self):
+        """The weighted ratio ``c`` that gives a normal row ``_ROW_RATIO`` readings
+        beyond their thresholds on average: ``sum_k r_k = _ROW_RATIO``."""
+        shares, power = self.shares_, self.share_power
+        return float(_ROW_RATIO * np.sum(shares ** (1.0 - power)) / np.sum(shares ** (-power)))
+
     def _positions(self, n_rows):
-        return row_positions(n_rows, period=self.period, weekly=self.weekly, phase=self.phase)
+        return row_positions(
+            n_rows, period=self.period, weekly=self._fitted_day_groups(), phase=self.phase
+        )
+
+    def _fitted_day_groups(self):
+        if hasattr(self, "day_groups_"):
+            return self.day_groups_
+        return None if _is(self.weekly, "auto") else day_groups(self.weekly)
 
     def _tail_transform(self, z):
         if self.tail == "both":
             return np.abs(z)
         return z if self.tail == "upper" else -z
 
-    def _deviations(self, X, positions):
-        return self._tail_transform((X - self.location_[positions]) / self.scale_[positions])
+    def _row_profile(self, X, normal=None):
+        """Location and scale of each row of ``X``: its position's, times the tracked level.
+
+        ``normal`` (fit with labels) keeps the anomalous rows out of the levels.
+        """
+        positions = self._positions(X.shape[0])
+        location, scale = self.location_[positions], self.scale_[positions]
+        window = getattr(self, "level_window_", None)
+        tracked = getattr(self, "level_columns_", None)
+        if window is None or tracked is None or not tracked.any():
+            return location, scale
+        ratios = X[:, tracked] / location[:, tracked]
+        if normal is not None:
+            ratios[~normal] = np.nan
+        levels = trailing_levels(ratios, window=window, min_rows=min(window, self.period or window))
+        location, scale = location.copy(), scale.copy()
+        location[:, tracked] *= levels
+        scale[:, tracked] *= levels
+        return location, scale
+
+    def _resolve_level_window(self):
+        """``level_window_`` from ``level_window`` (``"auto"``: one week with a period)."""
+        if _is(self.level_window, "auto"):
+            return None if self.period is None else 7 * self.period
+        return None if self.level_window is None else int(self.level_window)
 
     def _threshold_mode(self):
         """``"tune"``, ``"tune_ratio"``, ``"auto"`` or ``"given"``, from the parameters."""
@@ -446,7 +571,9 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
         if _is(self.thresholds, "tune"):
             return "tune"
         if _is(self.thresholds, "auto"):
-            return "tune_ratio" if _is(self.expected_ratio, "tune") else "auto"
+            if _is(self.expected_ratio, "tune"):
+                return "tune_ratio"
+            return "auto_ratio" if _is(self.expected_ratio, "auto") else "auto"
         return "given"
 
     @staticmethod
@@ -464,7 +591,8 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
     def _fit_profile(self, X, normal):
         """Fit ``location_``, ``scale_`` and ``pooled_half_width_`` on the normal rows;
         return the tail-transformed Z values of all rows."""
-        n_slots, n_groups = cycle_layout(self.period, self.weekly)
+        self.day_groups_ = self._resolve_day_groups(X, normal)
+        n_slots, n_groups = cycle_layout(self.period, self.day_groups_)
         positions = self._positions(X.shape[0])
         self.location_, self.scale_, self.pooled_half_width_ = fit_profile(
             X[normal],
@@ -475,7 +603,20 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             min_samples=self.min_samples,
             scale_window=self.scale_window,
         )
-        return self._deviations(X, positions)
+        self.level_window_ = self._resolve_level_window()
+        # a multiplicative level needs a positive profile (e.g. load)
+        self.level_columns_ = np.all(self.location_ > 0, axis=0)
+        location, scale = self._row_profile(X, normal)
+        return self._tail_transform((X - location) / scale)
+
+    def _resolve_day_groups(self, X, normal):
+        """The day groups of the profile: given by ``weekly``, or learned (``"auto"``)."""
+        if self.period is None:
+            return None
+        if not _is(self.weekly, "auto"):
+            return day_groups(self.weekly)
+        rows = np.flatnonzero(normal)
+        return detect_day_groups(X[rows], rows, period=self.period, phase=self.phase)
 
     def _fit_votes(self, X_normal):
         """Fit ``shares_``, ``vote_weights_`` and ``vote_fraction_``."""
@@ -502,8 +643,11 @@ class WeightedZScoreThresholder(OutlierMixin, BaseEstimator):
             table = np.stack([self._derive(D[normal], c, low, high) for c in candidates])
             best, _ = tune_ratio_table(D, anomalous, table, metric=self.metric, **votes)
             return table[best], float(candidates[best])
-        if mode == "auto":
-            ratio = float(self.expected_ratio)
+        if mode in ("auto", "auto_ratio"):
+            if mode == "auto":
+                ratio = float(self.expected_ratio)
+            else:
+                ratio = self._row_budget_ratio()
             return self._derive(D[normal], ratio, low, high), ratio
         return self._explicit_thresholds(), None
 

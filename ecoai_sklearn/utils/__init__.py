@@ -4,9 +4,10 @@ What more than one package needs, written once: the anomaly-label rule
 (:func:`check_anomaly_labels`), runs of consecutive anomalies with one end convention
 (half-open ``[start, stop)``, :func:`runs`), the names of detector outputs and the rule
 from a detector to an anomaly score and label (:func:`anomaly_outputs`), validation of
-series and windows, the CSV parser, the docstring-substitution helper
-(:class:`Substitution`) and the one door to scikit-learn's private helpers
-(``_fit_context``, ``validate_data``, the ``_param_validation`` classes).
+series and windows (text and complex numbers are a ``TypeError``, NaN and inf a
+``ValueError``, a bool is never a number: :class:`Interval`), the CSV parser, the
+docstring-substitution helper (:class:`Substitution`) and the one door to scikit-learn's
+private helpers (``_fit_context``, ``validate_data``, the ``_param_validation`` classes).
 
 Rules: other packages import from ``ecoai_sklearn.utils`` itself, never from its private
 modules; this package imports numpy and scikit-learn (pandas inside the CSV functions
@@ -16,7 +17,6 @@ enforces both.
 
 from ._compat import (
     HasMethods,
-    Interval,
     InvalidParameterError,
     Options,
     StrOptions,
@@ -76,9 +76,13 @@ from ._runs import runs, runs_hit, runs_reduce
 from ._validation import (
     SERIES,
     WINDOWS,
+    ComplexDataError,
+    Interval,
+    check_finite_float32,
     check_positive_int,
     check_series,
     check_windows,
+    reject_non_real,
     reject_text,
     validate_series,
     validate_windows,
@@ -97,6 +101,7 @@ __all__ = [
     "TIMESTAMP_COLUMN",
     "VALUE_PREFIX",
     "WINDOWS",
+    "ComplexDataError",
     "HasMethods",
     "Interval",
     "InvalidParameterError",
@@ -111,6 +116,7 @@ __all__ = [
     "check_anomaly_labels",
     "check_estimator_params",
     "check_delimiter",
+    "check_finite_float32",
     "check_positive_int",
     "check_predictions",
     "check_scores",
@@ -129,6 +135,7 @@ __all__ = [
     "parse_timestamps",
     "quoted",
     "read_text_table",
+    "reject_non_real",
     "reject_text",
     "runs",
     "runs_hit",

@@ -10,7 +10,7 @@ Text and complex numbers are a ``TypeError``; anything else that breaks the rule
 
 import numpy as np
 
-from ._validation import reject_text
+from ._validation import reject_non_real
 
 PRED_CONVENTIONS = ("auto", "sign", "binary")
 
@@ -49,12 +49,8 @@ def as_1d(values, name, *, what="numeric values"):
     """
     if isinstance(values, str | bytes) or values is None:
         raise TypeError(f"{name} must be a 1D array-like of {what}, got {type(values).__name__}.")
-    reject_text(values, name, what=f"1D array of {what}")
+    reject_non_real(values, name, what=f"1D array of {what}")
     array = np.asarray(values)
-    if array.dtype.kind == "c" or (
-        array.dtype.kind == "O" and any(isinstance(v, complex) for v in array.ravel())
-    ):
-        raise TypeError(f"{name} must hold real numbers ({what}), got complex numbers.")
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1:

@@ -9,14 +9,25 @@
   (the autoencoders);
 - :func:`check_windows`: the same for a plain function, returned as ``(n, w, c)``;
 - :func:`check_positive_int`: an integer parameter with a lower bound;
-- :func:`reject_text`: the TypeError on text, for validators of other shapes.
+- :func:`reject_non_real` (alias :func:`reject_text`): the TypeError on text and complex
+  numbers, for validators of other shapes;
+- :class:`Interval`: scikit-learn's numeric-range constraint for ``_parameter_constraints``
+  and ``validate_params``, refusing ``True``/``False`` as numbers.
 
-The checks share their messages: text (even numeric text such as ``"1.5"``) is a
-``TypeError`` naming the argument, raised by :func:`reject_text` before any conversion;
-NaN and inf (series, and windows given to estimators) are ``ValueError`` naming the
-argument and the estimator (NaN with a pointer to
-:class:`~ecoai_sklearn.preprocessing.SeriesKNNImputer`), instead of scikit-learn's generic
-advice for supervised learners.
+The rules, shared by every estimator and function of the package:
+
+- text (even numeric text such as ``"1.5"``) and complex numbers are a ``TypeError``
+  naming the argument, raised by :func:`reject_non_real` before any conversion. The
+  complex case raises :class:`ComplexDataError`, a ``TypeError`` that is also a
+  ``ValueError`` (as scikit-learn's ``InvalidParameterError`` is both), so that code
+  written for scikit-learn's ``ValueError("Complex data not supported")`` keeps working;
+- NaN and inf (series, and windows given to estimators) are a ``ValueError`` naming the
+  argument and the estimator (NaN with a pointer to
+  :class:`~ecoai_sklearn.preprocessing.SeriesKNNImputer`), instead of scikit-learn's
+  generic advice for supervised learners; estimators that accept NaN say so with the
+  ``allow_nan`` tag;
+- ``True``/``False`` are not numbers: an integer or float parameter given a bool is an
+  error (:class:`Interval`, :func:`check_positive_int`).
 """
 
 import numbers
@@ -24,9 +35,12 @@ import numbers
 import numpy as np
 from sklearn.utils import check_array
 
+from ._compat import Interval as _SklearnInterval
 from ._compat import validate_data
 
 SERIES = "array of shape (n_timestamps, n_channels)"
+#: Largest finite float32, for models that compute in float32 (torch).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 WINDOWS = "array of windows (n_samples, window) or (n_samples, window, n_channels)"
 _IMPUTE_HINT = "fill them first, e.g. with ecoai_sklearn.preprocessing.SeriesKNNImputer"
 
@@ -61,12 +75,12 @@ def validate_series(
     Raises
     ------
     TypeError
-        If ``X`` is a string or holds values that are not numbers.
+        If ``X`` is a string or holds values that are not real numbers (text, complex).
     ValueError
         If ``X`` is not 2D, is empty, has the wrong number of channels (``reset=False``),
         or holds NaN or inf where ``ensure_all_finite`` forbids them.
     """
-    reject_text(X, "X")
+    reject_non_real(X, "X")
     X = validate_data(estimator, X, reset=reset, dtype=dtype, ensure_all_finite=False, copy=copy)
     _check_finite(X, "X", type(estimator).__name__, ensure_all_finite, what="a series")
     return X
@@ -97,12 +111,12 @@ def check_series(X, *, name="X", owner=None, dtype=np.float64, ensure_all_finite
     Raises
     ------
     TypeError
-        If ``X`` is a string or holds values that are not numbers.
+        If ``X`` is a string or holds values that are not real numbers (text, complex).
     ValueError
         If ``X`` has the wrong number of dimensions, is empty, or holds NaN or inf where
         ``ensure_all_finite`` forbids them.
     """
-    reject_text(X, name)
+    reject_non_real(X, name)
     x = _to_array(X, name, dtype=dtype, ensure_2d=False, ensure_all_finite=False)
     if x.ndim == 1:
         x = x[:, np.newaxis]
@@ -145,12 +159,12 @@ def validate_windows(estimator, X, *, reset=True, dtype="numeric"):
     Raises
     ------
     TypeError
-        If ``X`` is a string or holds values that are not numbers.
+        If ``X`` is a string or holds values that are not real numbers (text, complex).
     ValueError
         If ``X`` is not 2D/3D, has no sample, empty windows, the wrong window length
         (``reset=False``), or holds NaN or inf.
     """
-    reject_text(X, "X", what=WINDOWS)
+    reject_non_real(X, "X", what=WINDOWS)
     windows = validate_data(
         estimator, X, reset=reset, dtype=dtype, allow_nd=True, ensure_all_finite=False
     )
@@ -194,9 +208,9 @@ def check_windows(X, *, name="X", dtype=np.float32, copy=False):
     ValueError
         If the array is empty, not 2D/3D, or holds NaN or inf.
     TypeError
-        If the array is not numeric.
+        If the array is not numeric (text, complex numbers).
     """
-    reject_text(X, name, what=WINDOWS)
+    reject_non_real(X, name, what=WINDOWS)
     ndim = np.ndim(X)
     if ndim not in (2, 3):
         raise ValueError(
@@ -214,6 +228,37 @@ def check_windows(X, *, name="X", dtype=np.float32, copy=False):
     return windows
 
 
+def check_finite_float32(X, name, owner):
+    """Raise a ValueError if ``X`` holds finite values beyond the float32 range.
+
+    Models that compute in float32 (the torch autoencoders) would turn such values into
+    inf and return NaN: the package refuses them instead of answering silently wrong.
+
+    Parameters
+    ----------
+    X : ndarray
+        Validated numeric array (finite).
+    name : str
+        Name of the argument in the message.
+    owner : str
+        Name of the estimator or function that computes in float32.
+
+    Raises
+    ------
+    ValueError
+        If ``max(|X|)`` exceeds the largest float32, about 3.4e38.
+    """
+    if X.size == 0 or X.dtype == np.float32 or X.dtype.kind not in "fiu":
+        return
+    peak = max(float(np.max(X)), -float(np.min(X)))
+    if peak > FLOAT32_MAX:
+        raise ValueError(
+            f"{name} holds values up to {peak:.3g} in magnitude, beyond the float32 range "
+            f"(|x| <= {FLOAT32_MAX:.3g}) in which {owner} computes; scale it first (e.g. "
+            "MinMaxScaler before windowing)."
+        )
+
+
 def _to_array(X, name, **options):
     """``check_array`` without its size checks, which would not name the argument: the
     callers check sizes themselves."""
@@ -223,22 +268,62 @@ def _to_array(X, name, **options):
 
 
 def check_positive_int(value, name, *, minimum=1):
-    """Raise a clear error unless ``value`` is an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    """Raise a clear error unless ``value`` is an integer >= ``minimum`` (bool refused)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}.")
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
     return int(value)
 
 
-def reject_text(X, name, *, what=SERIES):
-    """Raise a TypeError for text given as ``name``, before any conversion.
+class Interval(_SklearnInterval):
+    """scikit-learn's ``Interval`` constraint, with ``True``/``False`` refused.
 
-    Rejected: a string, an array (or DataFrame column) of strings or bytes, and an
-    object array holding any. Checked before conversion because numpy would otherwise
-    parse an array of ``"1.5"`` as 1.5, and scikit-learn reports unconvertible text as a
-    ValueError. Other non-numeric content (complex numbers, arbitrary objects, ragged
-    lists) is left to the converter, whose errors scikit-learn's common checks expect.
+    scikit-learn's ``Interval(Integral, ...)`` and ``Interval(Real, ...)`` accept a bool,
+    because ``bool`` subclasses ``int``: ``max_epochs=True`` would train one epoch. The
+    package's rule is that a bool is never a number, so every ``_parameter_constraints``
+    and ``validate_params`` of the package uses this class (imported from
+    ``ecoai_sklearn.utils``); a bool then fails with scikit-learn's usual
+    ``InvalidParameterError`` (a ``ValueError`` and a ``TypeError``) naming the parameter
+    and the expected range. Parameters that are flags use the ``"boolean"`` constraint.
+    """
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, bool | np.bool_):
+            return False
+        return super().is_satisfied_by(val)
+
+
+class ComplexDataError(TypeError, ValueError):
+    """Complex numbers where real ones are expected.
+
+    A ``TypeError`` by the package's rule (complex numbers are the wrong type of value,
+    as text is), and also a ``ValueError``, the class scikit-learn raises for complex
+    data (``"Complex data not supported"``, which every message of this error contains),
+    so that scikit-learn's common check and code catching ``ValueError`` keep working.
+    """
+
+
+def _complex_message(name, what):
+    return (
+        f"{name} must hold real numbers ({what}), got complex numbers. "
+        "Complex data not supported."
+    )
+
+
+def _is_complex_value(value):
+    return isinstance(value, complex | np.complexfloating)
+
+
+def reject_non_real(X, name, *, what=SERIES):
+    """Raise a TypeError for text or complex numbers given as ``name``, before conversion.
+
+    Rejected with a ``TypeError``: a string, an array (or DataFrame column) of strings or
+    bytes, and an object array holding any; a complex array, or an object array holding
+    complex numbers (:class:`ComplexDataError`, also a ``ValueError``). Checked before
+    conversion because numpy would otherwise parse an array of ``"1.5"`` as 1.5, and
+    scikit-learn reports unconvertible text as a ValueError. Other non-numeric content
+    (arbitrary objects, ragged lists) is left to the converter.
 
     Parameters
     ----------
@@ -252,25 +337,35 @@ def reject_text(X, name, *, what=SERIES):
     Raises
     ------
     TypeError
-        If ``X`` is or holds text.
+        If ``X`` is or holds text or complex numbers.
     """
     if isinstance(X, str | bytes):
         raise TypeError(f"{name} must be a numeric {what}, got a string.")
+    if _is_complex_value(X):
+        raise ComplexDataError(_complex_message(name, what))
     for column in _columns(X):
         dtype = getattr(column, "dtype", None)
         if dtype is None:
             try:
                 column = np.asarray(column)
-            except ValueError:  # ragged nested lists: the converter says so
+            except (ValueError, TypeError):  # ragged nested lists: the converter says so
                 return
             dtype = column.dtype
         kind = getattr(dtype, "kind", None)
         if kind in ("U", "S", "V"):
             raise TypeError(f"{name} must be a numeric {what}, got an array of dtype {dtype}.")
+        if kind == "c":
+            raise ComplexDataError(_complex_message(name, what))
         if kind == "O":
             for value in np.asarray(column, dtype=object).ravel():
                 if isinstance(value, str | bytes):
                     raise TypeError(f"{name} must be a numeric {what}, got text such as {value!r}.")
+                if _is_complex_value(value):
+                    raise ComplexDataError(_complex_message(name, what))
+
+
+#: The former name of :func:`reject_non_real` (it rejects complex numbers too now).
+reject_text = reject_non_real
 
 
 def _columns(X):

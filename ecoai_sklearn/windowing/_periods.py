@@ -125,8 +125,11 @@ def find_periods(
     Notes
     -----
     **Spectrum.** Channels are standardized after preprocessing, so each one weighs
-    the same whatever its unit or share of the load; the combined spectrum is the mean
-    of the channels' power spectra (reported amplitudes are its square root).
+    the same whatever its unit or share of the load (and whatever its scale: each
+    channel is first divided by a power of two near its largest magnitude, so values
+    near the limits of float64, 1e-300 or 1e300, give the same periods); the combined
+    spectrum is the mean of the channels' power spectra (reported amplitudes are its
+    square root).
     Constant channels are ignored; if all are constant there is no period to find.
 
     **Peaks.** A bin is a candidate when it is the maximum within the Hann main lobe
@@ -361,6 +364,11 @@ def _find_candidates(x, detrend):
 
 
 def _standardized_channels(x, detrend):
+    # Each channel is first scaled by a power of two (exact) to a largest magnitude in
+    # [0.5, 1): the squares of the spread and of the spectrum can then neither overflow
+    # nor underflow, so the same series gives the same periods at any scale.
+    _, exponents = np.frexp(np.abs(x).max(axis=0))
+    x = np.ldexp(x, -exponents)
     if detrend == "difference":
         z = np.diff(x, axis=0)
     elif detrend == "linear":
