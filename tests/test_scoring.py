@@ -623,3 +623,11 @@ def test_more_folds_than_rows_is_refused_before_training():
     with pytest.raises(ValueError, match=r"cv=1000000 blocks need at least 1000000 rows"):
         scorer.fit_transform(windows)
     assert not hasattr(scorer, "estimator_")
+
+
+def test_the_wrapped_estimators_parameters_are_checked_before_training():
+    # the scorer's fit skips nested validation (prefer_skip_nested_validation): it checks
+    # the clone itself, so a bad PCA parameter is an error, not a fit on nonsense
+    windows = FFTWindower(window_size=4).fit_transform(np.sin(np.arange(40.0))[:, np.newaxis])
+    with pytest.raises(ValueError, match="'n_components' parameter of PCA"):
+        DTWReconstructionScorer(PCA(n_components=-2)).fit(windows)

@@ -4,8 +4,8 @@ import warnings
 from numbers import Real
 
 import torch
-from sklearn.utils._param_validation import Interval
 
+from ..utils import Interval
 from ._base import _BaseAutoencoder
 from ._modules import USADModule
 from ._net import _USADNet

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import clone
 
-from ..utils import HasMethods, Interval, StrOptions, _fit_context
+from ..utils import HasMethods, Interval, StrOptions, _fit_context, check_estimator_params
 from ._aggregate import POINT_METRICS, PathAccumulator, batch_errors, covering_windows
 from ._base import BASE_CONSTRAINTS, _WindowScorer
 
@@ -430,6 +430,8 @@ class DTWReconstructionScorer(_WindowScorer):
             estimator = CNNGRUAE()
         else:
             estimator = clone(self.estimator)
+            # fit_context skips nested checks: the estimator's own run here, before training
+            check_estimator_params(estimator)
         if not hasattr(estimator, "reconstruct") and not (
             hasattr(estimator, "transform") and hasattr(estimator, "inverse_transform")
         ):
