@@ -780,3 +780,26 @@ def test_a_meta_estimator_cannot_fit_an_invalid_autoencoder():
         scorer.fit(windows)
     with pytest.raises(ValueError, match="'batch_size' parameter of LSTMAE"):
         DTWReconstructionScorer(tiny(LSTMAE, batch_size=True), grain="sample").fit(windows)
+
+
+# ------------------------------------------------------------------ torch threads (#12)
+@pytest.mark.parametrize("cls", MODELS)
+def test_n_threads_sets_torch_threads_for_the_call_and_restores_them(cls, monkeypatch):
+    seen = []
+    fit = cls._fit
+
+    def spy(self, X):
+        seen.append(torch.get_num_threads())
+        return fit(self, X)
+
+    monkeypatch.setattr(cls, "_fit", spy)
+    before = torch.get_num_threads()
+    X = sine_windows(n=32, w=12, c=1)
+    model = tiny(cls, max_epochs=1, n_threads=2).fit(X)
+    assert seen == [2] and torch.get_num_threads() == before
+    one = tiny(cls, max_epochs=1, n_threads=1).fit(X).score_windows(X)
+    # results agree across thread counts to float rounding
+    np.testing.assert_allclose(model.score_windows(X), one, rtol=1e-4, atol=1e-7)
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="'n_threads'"):
+        tiny(cls, n_threads=0).fit(X)

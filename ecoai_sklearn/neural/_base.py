@@ -8,6 +8,7 @@ scikit-learn API checks reject. Prefix routing is kept: constructor keywords suc
 ``iterator_train__shuffle`` are stored, listed by ``get_params`` and handed to the net.
 """
 
+import functools
 import inspect
 from numbers import Integral, Real
 
@@ -52,6 +53,25 @@ def _check_routed(params, owner):
             )
 
 
+def _with_threads(method):
+    """Run ``method`` with torch's intra-op threads set to ``self.n_threads`` (restored
+    afterwards; None leaves torch's setting alone)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        n_threads = getattr(self, "n_threads", None)
+        before = torch.get_num_threads()
+        if n_threads is None or n_threads == before:
+            return method(self, *args, **kwargs)
+        torch.set_num_threads(n_threads)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            torch.set_num_threads(before)
+
+    return wrapper
+
+
 def _resolve_device(device):
     if isinstance(device, str) and device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -84,6 +104,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "device": [str, torch.device],
+        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
     }
 
@@ -102,6 +123,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         warm_start=False,
         random_state=None,
         device="auto",
+        n_threads=1,
         verbose=0,
         **kwargs,
     ):
@@ -115,6 +137,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
+        self.n_threads = n_threads
         self.verbose = verbose
         # routed names are checked in fit, like values
         self._routed_params = dict(kwargs)
@@ -264,6 +287,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_with_threads
     def fit(self, X, y=None):
         """Train the autoencoder to reconstruct the windows X.
 
@@ -403,6 +427,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _n_features_out(self):
         return self.net_.module_.latent_size
 
+    @_with_threads
     def transform(self, X):
         """Encode windows into latent codes.
 
@@ -420,6 +445,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         X, _ = self._validate_windows(X, reset=False)
         return self._run(X, lambda m, b: m.encode(b), (self._n_features_out,), None)
 
+    @_with_threads
     def inverse_transform(self, Z):
         """Decode latent codes into windows.
 
@@ -445,6 +471,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         out = self._run(Z, lambda m, b: m.decode(b), shape, None)
         return out[:, :, 0] if self.input_ndim_ == 2 else out
 
+    @_with_threads
     def reconstruct(self, X, *, batch_size=None):
         """Reconstruct windows (encode then decode), streamed in batches.
 
@@ -475,6 +502,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         """Per-window anomaly score of one batch; overridden by USAD."""
         return self._reconstruction_errors(module, batch)
 
+    @_with_threads
     def score_windows(self, X, *, batch_size=None):
         """Anomaly score of each window (higher = more anomalous), streamed in batches.
 
@@ -497,6 +525,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         X, _ = self._validate_windows(X, reset=False)
         return self._run(X, self._window_errors, (), batch_size, np.float64)
 
+    @_with_threads
     def score(self, X, y=None):
         """Negative mean squared reconstruction error (higher is better).
 

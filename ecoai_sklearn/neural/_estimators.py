@@ -35,6 +35,12 @@ random_state : int, RandomState instance or None, default=None
     bit on CPU; on CUDA see PyTorch's notes on reproducibility).
 device : str or torch.device, default="auto"
     Training and inference device; "auto" picks CUDA when available.
+n_threads : int or None, default=1
+    Torch intra-op threads during ``fit`` and inference (set for the call, restored
+    after; torch's setting is process-wide). One thread trains these small models about
+    as fast as two on an idle machine and far faster on a machine shared with other
+    CPU-bound work (``benchmarks/RESULTS.md``, "Torch threads"). Scores agree across
+    thread counts to float rounding, not bit for bit. None leaves torch's setting alone.
 verbose : int, default=0
     If positive, print a table of losses per epoch and a progress bar per epoch."""
 

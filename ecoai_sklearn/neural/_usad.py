@@ -88,6 +88,9 @@ class USAD(_BaseAutoencoder):
         (thread-safe; bit for bit on CPU).
     device : str or torch.device, default="auto"
         Training and inference device; "auto" picks CUDA when available.
+    n_threads : int or None, default=1
+        Torch intra-op threads during ``fit`` and inference (see
+        :class:`~ecoai_sklearn.neural.CNNGRUAE`).
     verbose : int, default=0
         If positive, print a table of losses per epoch and a progress bar per epoch.
     **kwargs : dict
@@ -194,6 +197,7 @@ class USAD(_BaseAutoencoder):
         warm_start=False,
         random_state=None,
         device="auto",
+        n_threads=1,
         verbose=0,
         **kwargs,
     ):
@@ -211,6 +215,7 @@ class USAD(_BaseAutoencoder):
             warm_start=warm_start,
             random_state=random_state,
             device=device,
+            n_threads=n_threads,
             verbose=verbose,
             **kwargs,
         )
