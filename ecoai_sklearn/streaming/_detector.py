@@ -16,6 +16,7 @@ from ._plan import (
     compile_plan,
     fitted_parts,
     history_needed,
+    position_dependent,
 )
 
 _MODES = ("causal", "delayed")
@@ -189,9 +190,7 @@ class StreamingDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         self : StreamingDetector
             The fitted streaming detector.
         """
-        values = validate_data(
-            self, X, reset=True, dtype=np.float64, ensure_all_finite="allow-nan"
-        )
+        values = validate_data(self, X, reset=True, dtype=np.float64, ensure_all_finite="allow-nan")
         values = np.array(values, dtype=np.float64)
         self.detector_ = self._fit_clone(X, y)
         self.history_ = RowBuffer(self._history_size(values.shape[0]), values.shape[1])
@@ -235,7 +234,8 @@ class StreamingDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             batch = [
                 type(p).__name__
                 for p in parts
-                if isinstance(p, WINDOW_SCORERS) and p.grain == "timestamp"
+                if isinstance(p, WINDOW_SCORERS)
+                and p.grain == "timestamp"
                 and p.aggregation != "causal"
             ]
             if batch:
@@ -244,6 +244,13 @@ class StreamingDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
                     f"but the fitted detector holds {', '.join(batch)} with another "
                     "aggregation (set by a parameter search?)."
                 )
+        positional = [type(p).__name__ for p in parts if position_dependent(p)]
+        if positional:
+            raise ValueError(
+                f"{positional[0]} with a period scores each row by its position in the "
+                "input (its phase in the cycle), which a stream of new rows does not "
+                "have: use it without period in a StreamingDetector."
+            )
         self.window_sizes_ = [int(p.window_size_) for p in parts if isinstance(p, FFTWindower)]
         self.delay_ = 0 if self.mode == "causal" else max(self.window_sizes_, default=1) - 1
         self.context_ = history_needed(detector) + self.delay_

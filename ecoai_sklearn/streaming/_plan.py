@@ -321,6 +321,8 @@ def _compile(estimator, method, n_columns):
     if isinstance(estimator, ROW_TRANSFORMERS) and method == "transform":
         return RowNode(estimator, method)
     if isinstance(estimator, ROW_DETECTORS) and method != "transform":
+        if position_dependent(estimator):
+            raise Unsupported(f"{type(estimator).__name__} with a period")
         return RowNode(estimator, method)
     raise Unsupported(f"{type(estimator).__name__} ({method})")
 
@@ -354,6 +356,11 @@ def _compile_pipeline(pipeline, method, n_columns):
     return SequenceNode(nodes)
 
 
+def position_dependent(estimator):
+    """Whether a step scores a row by its position in the input (a per-phase profile)."""
+    return isinstance(estimator, WeightedZScoreThresholder) and estimator.period is not None
+
+
 # ---------------------------------------------------------------------------- walking
 def fitted_parts(estimator):
     """``estimator`` and every fitted estimator inside it, depth first."""
@@ -381,9 +388,7 @@ def history_needed(estimator):
     if best is not None:
         return history_needed(best)
     if isinstance(estimator, Pipeline):
-        return sum(
-            history_needed(s) for _, s in estimator.steps if s not in (None, "passthrough")
-        )
+        return sum(history_needed(s) for _, s in estimator.steps if s not in (None, "passthrough"))
     if isinstance(estimator, FeatureUnion):
         parts = [t for _, t in estimator.transformer_list if t not in (None, "drop")]
         return max((history_needed(t) for t in parts), default=0)
