@@ -177,7 +177,7 @@ def test_missing_readings_are_filled_causally_and_chunking_still_agrees(series, 
 def test_delayed_mode_gives_the_batch_values_delay_rows_late(series):
     X, _ = series
     stream = StreamingDetector(make_default_detector(), mode="delayed").fit(X[:N_TRAIN])
-    assert stream.delay_ == 95 and stream.context_ == 190 and not stream.fast_path_
+    assert stream.delay_ == 95 and stream.context_ == 190 and stream.fast_path_
     params = stream.detector_.get_params()
     assert params["ensemble__knn_auto__scorer__aggregation"] == "covering"
     whole = np.vstack([X[:N_TRAIN], X[N_TRAIN : N_TRAIN + N_NEW]])
@@ -187,6 +187,33 @@ def test_delayed_mode_gives_the_batch_values_delay_rows_late(series):
     np.testing.assert_allclose(values, batch[N_TRAIN - 95 : N_TRAIN + N_NEW - 95], atol=1e-9)
     rows = np.concatenate([stream.update(r) for r in X[N_TRAIN : N_TRAIN + 40]])
     np.testing.assert_allclose(rows, values[:40], atol=1e-9)
+
+
+def test_delayed_mode_without_the_fast_path_gives_the_same_values(series):
+    X, _ = series
+    detector = make_knn_detector(window_size=32)
+    odd = Pipeline([("identity", FunctionTransformer()), *detector.steps])
+    slow = StreamingDetector(odd, mode="delayed").fit(X[:N_TRAIN])
+    fast = StreamingDetector(detector, mode="delayed").fit(X[:N_TRAIN])
+    assert fast.fast_path_ and not slow.fast_path_ and fast.delay_ == slow.delay_ == 31
+    new = X[N_TRAIN : N_TRAIN + 100]
+    expected = fast.decision_function(X[: N_TRAIN + 100])[N_TRAIN - 31 : N_TRAIN + 100 - 31]
+    np.testing.assert_allclose(feed(slow, new, [1, 30, 2]), expected, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(feed(fast, new, [5, 1, 64]), expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.slow  # a second research fit, with DTW path costs: about 15 s
+def test_delayed_research_detector_path_errors(series):
+    # aggregation="path" (per-step DTW costs): delayed by re-scoring, the batch values
+    X, _ = series
+    detector = make_fft_cnngru_detector(estimator_params=TINY_NET, random_state=0)
+    stream = StreamingDetector(detector, mode="delayed").fit(X[:N_TRAIN])
+    assert not stream.fast_path_ and stream.delay_ == 95
+    assert stream.detector_.named_steps["scorer"].aggregation == "path"
+    # a row's batch value depends on the 2 x 95 rows around it: 300 rows before suffice
+    expected = stream.decision_function(X[N_TRAIN - 300 : N_TRAIN + 10])[205:215]
+    values = feed(stream, X[N_TRAIN : N_TRAIN + 10], [1, 9])
+    np.testing.assert_allclose(values, expected, rtol=1e-6, atol=1e-9)
 
 
 # ---------------------------------------------------------------------------- alarms

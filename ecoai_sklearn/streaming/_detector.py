@@ -258,12 +258,12 @@ class StreamingDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             "decision_function" if hasattr(detector, "decision_function") else "score_samples"
         )
         self.offset_ = _offset(detector) if self._method == "decision_function" else 0.0
-        self._plan = None
-        if self.mode == "causal":
-            try:
-                self._plan = compile_plan(detector, self._method, self.n_features_in_)
-            except Unsupported:
-                self._plan = None
+        try:
+            self._plan = compile_plan(
+                detector, self._method, self.n_features_in_, delay=self.delay_
+            )
+        except Unsupported:
+            self._plan = None
         self.fast_path_ = self._plan is not None
 
     def _history_size(self, n_fit):

@@ -21,6 +21,7 @@ detector then re-scores the last rows of history with the new rows (correct for 
 detector whose rows depend on a bounded past, and slower).
 """
 
+import copy
 import warnings
 
 import numpy as np
@@ -48,6 +49,7 @@ from ..pipelines import EnsembleDetector
 from ..preprocessing import Differencer, SeriesKNNImputer
 from ..scoring import DTWReconstructionScorer, KNNWindowScorer
 from ..thresholding import WeightedZScoreThresholder
+from ..utils import is_value_feature
 from ..windowing import FFTWindower
 
 #: transformers whose output row t depends on input row t only
@@ -120,6 +122,8 @@ def _as_input(estimator, X):
 class RowNode:
     """A step that maps each row on its own: ``method`` of the new rows."""
 
+    delayed = False
+
     def __init__(self, estimator, method):
         self.estimator = estimator
         self.method = method
@@ -135,6 +139,8 @@ class RowNode:
 
 class ImputerNode:
     """``SeriesKNNImputer``: complete rows unchanged, a gap filled from the cycle before it."""
+
+    delayed = False
 
     def __init__(self, imputer, n_columns):
         self.imputer = imputer
@@ -167,6 +173,8 @@ class ImputerNode:
 class DifferenceNode:
     """``Differencer``: the last ``order * lag`` input rows precede the new ones."""
 
+    delayed = False
+
     def __init__(self, differencer, n_columns):
         self.differencer = differencer
         self.ring = RowBuffer(differencer.order * differencer.lag, n_columns)
@@ -194,6 +202,8 @@ class WindowNode:
     new row (the earlier ones hold padding and are neither scored nor returned).
     """
 
+    delayed = False
+
     def __init__(self, windower, scorer, method, n_columns):
         self.windower = windower
         self.scorer = scorer
@@ -213,11 +223,74 @@ class WindowNode:
         self.ring.append(X)
         if not output:
             return None
-        # (w - 1 + k) windows, as the windower makes them from the buffer: the first
-        # w - 1 hold padding, and the causal scorer scores none of them
-        padded = np.pad(buffer, ((self.window - 1, 0), (0, 0)), mode="edge")
-        windows = sliding_window_view(padded, self.window, axis=0).transpose(0, 2, 1)
+        # (w - 1 + k) windows: the causal scorer scores the k last ones only
+        windows = _new_windows(buffer, self.window)
         return np.asarray(getattr(self.scorer, self.method)(windows))[-k:]
+
+
+def _new_windows(buffer, window):
+    """The windows ending at the rows of ``buffer`` after its first ``window - 1``, as the
+    windower cuts them (the first ``window - 1`` windows hold padding: never scored)."""
+    padded = np.pad(buffer, ((window - 1, 0), (0, 0)), mode="edge")
+    return sliding_window_view(padded, window, axis=0).transpose(0, 2, 1)
+
+
+class DelayedWindowNode:
+    """``FFTWindower`` then a covering window scorer, ``delay`` rows late.
+
+    Each new row's window error comes from a causal copy of the scorer (its
+    ``aggregation`` set to ``"causal"``; the fitted model is shared); the row ``delay``
+    rows earlier then has all ``w`` windows covering it (``delay >= w - 1``), and gets
+    their mean error: the scorer's ``"covering"`` value in the whole series. Value
+    columns (``include_values``) are that row's own.
+    """
+
+    delayed = True
+
+    def __init__(self, windower, scorer, method, n_columns, delay):
+        self.windower = windower
+        self.method = method
+        self.window = int(windower.window_size_)
+        self.delay = int(delay)
+        self.scorer = copy.copy(scorer)
+        self.scorer.aggregation = "causal"
+        self.values = None
+        if method == "transform":
+            names = scorer.get_feature_names_out()
+            self.values = np.array([is_value_feature(n) for n in names], dtype=bool)
+        self.ring = RowBuffer(self.window - 1, n_columns)
+        self.errors = None
+
+    def _outputs(self, buffer, k):
+        out = getattr(self.scorer, self.method)(_new_windows(buffer, self.window))
+        out = np.asarray(out, dtype=np.float64)[-k:]
+        return out.reshape(k, -1)
+
+    def prime(self, X):
+        tail = X[-(self.window - 1 + self.delay) :]
+        out = self._outputs(tail, self.delay) if self.delay else np.empty((0, 1))
+        self.errors = RowBuffer(self.delay, out.shape[1])
+        self.errors.append(out)
+        self.ring.append(X)
+        return None
+
+    def push(self, X, output=True):
+        k = X.shape[0]
+        buffer = np.vstack([self.ring.last(), X])
+        self.ring.append(X)
+        new = self._outputs(buffer, k)
+        held = np.vstack([self.errors.last(), new])  # delay + k rows of window errors
+        self.errors.append(new)
+        if not output:
+            return None
+        w = self.window
+        cumulative = np.zeros((held.shape[0] + 1, held.shape[1]))
+        np.cumsum(held, axis=0, out=cumulative[1:])
+        rows = np.arange(k)
+        mean = (cumulative[rows + w] - cumulative[rows]) / w
+        if self.values is not None and self.values.any():
+            mean[:, self.values] = held[rows][:, self.values]
+        return mean.ravel() if self.method != "transform" else mean
 
 
 class EnsembleNode:
@@ -227,6 +300,7 @@ class EnsembleNode:
         self.ensemble = ensemble
         self.members = members
         self.method = method
+        self.delayed = _same_delay(members)
 
     def prime(self, X):
         for member in self.members:
@@ -251,6 +325,7 @@ class UnionNode:
     def __init__(self, branches, weights):
         self.branches = branches
         self.weights = weights
+        self.delayed = _same_delay(branches)
 
     def prime(self, X):
         outputs = [branch.prime(X) for branch in self.branches]
@@ -270,6 +345,7 @@ class SequenceNode:
 
     def __init__(self, nodes):
         self.nodes = nodes
+        self.delayed = any(node.delayed for node in nodes)
 
     def prime(self, X):
         for node in self.nodes:
@@ -285,24 +361,40 @@ class SequenceNode:
         return X
 
 
+def _same_delay(nodes):
+    """Whether the parallel ``nodes`` answer ``delay`` rows late (all or none must)."""
+    delayed = {node.delayed for node in nodes}
+    if len(delayed) > 1:
+        raise Unsupported("parallel parts with and without windows in delayed mode")
+    return delayed.pop() if delayed else False
+
+
 # ---------------------------------------------------------------------------- compiling
-def compile_plan(detector, method, n_columns):
-    """The node tree that gives ``method`` of ``detector`` for new rows (or Unsupported)."""
-    return _compile(detector, method, n_columns)
+def compile_plan(detector, method, n_columns, delay=0):
+    """The node tree that gives ``method`` of ``detector`` for new rows (or Unsupported).
+
+    ``delay=0``: causal window scorers, each row answered at once. ``delay > 0`` (at
+    least the longest window minus one): covering window scorers, each answer for the
+    row ``delay`` rows before the new one.
+    """
+    node = _compile(detector, method, n_columns, delay)
+    if delay and not node.delayed:
+        raise Unsupported("no window to wait for")
+    return node
 
 
-def _compile(estimator, method, n_columns):
+def _compile(estimator, method, n_columns, delay):
     best = getattr(estimator, "best_estimator_", None)
     if best is not None:
-        return _compile(best, method, n_columns)
+        return _compile(best, method, n_columns, delay)
     if isinstance(estimator, Pipeline):
-        return _compile_pipeline(estimator, method, n_columns)
+        return _compile_pipeline(estimator, method, n_columns, delay)
     if isinstance(estimator, EnsembleDetector):
-        members = [_compile(m, "score_samples", n_columns) for m in estimator.estimators_]
+        members = [_compile(m, "score_samples", n_columns, delay) for m in estimator.estimators_]
         return EnsembleNode(estimator, members, method)
     if isinstance(estimator, FeatureUnion) and method == "transform":
         branches = [
-            _compile(t, "transform", n_columns)
+            _compile(t, "transform", n_columns, delay)
             for _, t in estimator.transformer_list
             if t not in (None, "drop")
         ]
@@ -327,7 +419,7 @@ def _compile(estimator, method, n_columns):
     raise Unsupported(f"{type(estimator).__name__} ({method})")
 
 
-def _compile_pipeline(pipeline, method, n_columns):
+def _compile_pipeline(pipeline, method, n_columns, delay):
     steps = [step for _, step in pipeline.steps if step not in (None, "passthrough")]
     nodes, k = [], 0
     while k < len(steps):
@@ -337,19 +429,24 @@ def _compile_pipeline(pipeline, method, n_columns):
             if last:
                 raise Unsupported("a windower without a scorer")
             scorer = steps[k + 1]
+            wanted = "covering" if delay else "causal"
             if not (
                 isinstance(scorer, WINDOW_SCORERS)
                 and scorer.grain == "timestamp"
-                and scorer.aggregation == "causal"
+                and scorer.aggregation == wanted
             ):
                 raise Unsupported(f"a windower before {type(scorer).__name__}")
             scorer_method = method if k + 1 == len(steps) - 1 else "transform"
             if scorer_method not in ("transform", "score_samples"):
                 raise Unsupported(f"a window scorer has no {scorer_method}")
-            nodes.append(WindowNode(step, scorer, scorer_method, n_columns))
+            if delay:
+                node = DelayedWindowNode(step, scorer, scorer_method, n_columns, delay)
+            else:
+                node = WindowNode(step, scorer, scorer_method, n_columns)
+            nodes.append(node)
             k += 2
             continue
-        nodes.append(_compile(step, method if last else "transform", n_columns))
+        nodes.append(_compile(step, method if last else "transform", n_columns, delay))
         k += 1
     if len(nodes) == 1:
         return nodes[0]
