@@ -345,3 +345,19 @@ def test_window_scorer_alone_as_a_detector(series):
     new = X[N_TRAIN : N_TRAIN + 30]
     expected = stream.score_samples(np.vstack([X[N_TRAIN - 23 : N_TRAIN], new]))[23:]
     np.testing.assert_allclose(feed(stream, new, [4, 4]), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_user_guide_section_runs():
+    # the "Streaming detector" section of the real-time page (the whole page also runs
+    # in tests/test_fleet.py)
+    import doctest
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "realtime.rst"
+    text = page.read_text(encoding="utf-8")
+    section = text[text.index(".. _streaming_detector:") :]
+    globs = {"np": np, "make_industrial_load": make_industrial_load}
+    test = doctest.DocTestParser().get_doctest(section, globs, "realtime", str(page), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.tries > 5 and runner.failures == 0
