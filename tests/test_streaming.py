@@ -334,6 +334,23 @@ def test_parameters_are_validated(series):
         StreamingDetector(positional).fit(X[:N_TRAIN])
 
 
+def test_one_streaming_detector_per_series(series):
+    from ecoai_sklearn.fleet import PerSeriesDetector
+
+    X, _ = series
+    frame = pd.DataFrame({"value": X[:, 0], "series_id": "a"})
+    frame = pd.concat([frame, frame.assign(series_id="b", value=X[:, 1])], ignore_index=True)
+    with pytest.raises(ValueError, match="PerSeriesDetector\\(StreamingDetector"):
+        StreamingDetector(PerSeriesDetector(make_knn_detector())).fit(frame)
+    train = frame.groupby("series_id").head(N_TRAIN)
+    fleet = PerSeriesDetector(StreamingDetector(make_knn_detector(window_size=24))).fit(train)
+    stream = fleet.detectors_["b"]
+    assert isinstance(stream, StreamingDetector) and stream.history_.last().shape == (23, 1)
+    new = X[N_TRAIN : N_TRAIN + 10, 1:2]
+    expected = stream.decision_function(np.vstack([X[N_TRAIN - 23 : N_TRAIN, 1:2], new]))
+    np.testing.assert_allclose(stream.update(new), expected[23:], rtol=1e-9, atol=1e-9)
+
+
 def test_window_scorer_alone_as_a_detector(series):
     # a Pipeline(windower, scorer) has score_samples only: its values, no offset
     from ecoai_sklearn.windowing import FFTWindower
@@ -361,3 +378,31 @@ def test_user_guide_section_runs():
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     runner.run(test)
     assert runner.tries > 5 and runner.failures == 0
+
+
+# ---------------------------------------------------------------------------- benchmarks
+@pytest.mark.slow
+def test_bench_streaming_quick():
+    from benchmarks import bench_streaming
+
+    out = bench_streaming.main(["--quick"])
+    assert [row[0] for row in out["rows"]] == [
+        "stream causal",
+        "stream delayed",
+        "naive batch",
+        "naive causal",
+    ]
+    assert all(np.isfinite(row[1:]).all() and row[4] > 0 for row in out["rows"])
+    assert out["fast_path"] and max(out["max_abs_difference"].values()) < 1e-8
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_bench_causal_quick(shared_data_dir):
+    from benchmarks import bench_causal
+
+    results = bench_causal.main(["--quick"])
+    assert results
+    for result in results.values():
+        for method in bench_causal.methods():
+            assert 0 <= result[method]["pr_auc"] <= 1

@@ -190,6 +190,12 @@ class StreamingDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         self : StreamingDetector
             The fitted streaming detector.
         """
+        if hasattr(self.detector, "series_column"):
+            raise ValueError(
+                "StreamingDetector follows one series; for one model per series wrap the "
+                "other way round: PerSeriesDetector(StreamingDetector(detector)), then "
+                "update each series' detector in detectors_ with its rows."
+            )
         values = validate_data(self, X, reset=True, dtype=np.float64, ensure_all_finite="allow-nan")
         values = np.array(values, dtype=np.float64)
         self.detector_ = self._fit_clone(X, y)
