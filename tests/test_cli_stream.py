@@ -219,6 +219,16 @@ def test_a_batch_model_is_refused_with_the_way_to_fit_one(frames, folder, monkey
     assert err.count("\n") == 1 and "--streaming" in err
 
 
+def test_a_delayed_model_is_refused(frames, folder, monkeypatch, capsys):
+    from ecoai_sklearn.persistence import save
+
+    train, new = frames
+    stream = StreamingDetector(make_default_detector(), mode="delayed").fit(train[COLUMNS])
+    save(stream, folder / "delayed.model")
+    code, out, err = run_stream(monkeypatch, capsys, [str(folder / "delayed.model")], [])
+    assert code == 1 and out == [] and "mode='delayed'" in err
+
+
 def test_stream_help(capsys):
     assert main(["stream", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())

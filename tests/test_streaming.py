@@ -327,6 +327,8 @@ def test_parameters_are_validated(series):
         StreamingDetector(make_knn_detector(), mode="later").fit(X[:N_TRAIN])
     with pytest.raises(InvalidParameterError, match="refit_every"):
         StreamingDetector(make_knn_detector(), refit_every=0).fit(X[:N_TRAIN])
+    with pytest.raises(InvalidParameterError, match="n_neighbors"):  # nested: checked
+        StreamingDetector(make_knn_detector().set_params(scorer__n_neighbors=0)).fit(X[:N_TRAIN])
     positional = make_knn_detector(window_size=16).set_params(
         detector=WeightedZScoreThresholder(period=96)
     )

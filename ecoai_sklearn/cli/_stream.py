@@ -155,6 +155,13 @@ class Monitor:
                 "streaming: fit it with 'ecoai-detect fit DATA.csv --streaming --out MODEL' "
                 "(its window scorers then score each row from the rows before it)."
             )
+        delayed = [d for d in detectors.values() if d.mode != "causal"]
+        if delayed:
+            raise CLIError(
+                f"{path} holds a StreamingDetector in mode={delayed[0].mode!r}, whose values "
+                "belong to earlier rows; 'stream' answers each row as it arrives: fit with "
+                "'ecoai-detect fit DATA.csv --streaming' (causal)."
+            )
         self.model = model
         self.per_series = None not in detectors
         self.failures = getattr(self, "failures", {})

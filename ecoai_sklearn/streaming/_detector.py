@@ -170,8 +170,8 @@ class StreamingDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(
-        # the clone's parameters are checked by its own fit
-        prefer_skip_nested_validation=True
+        # the clone's fit checks its parameters, and its steps theirs (DESIGN.md)
+        prefer_skip_nested_validation=False
     )
     def fit(self, X, y=None):
         """Fit a clone of ``detector`` on ``X`` and keep its last rows as history.
