@@ -22,6 +22,7 @@ from ecoai_sklearn.neural import CNNGRUAE, LSTMAE, USAD
 from ecoai_sklearn.pipelines import EnsembleDetector
 from ecoai_sklearn.preprocessing import Differencer, SeriesKNNImputer
 from ecoai_sklearn.scoring import DTWReconstructionScorer, KNNWindowScorer
+from ecoai_sklearn.streaming import StreamingDetector
 from ecoai_sklearn.thresholding import WeightedZScoreThresholder
 from ecoai_sklearn.windowing import FFTWindower
 
@@ -120,6 +121,7 @@ INSTANCES_AND_EXPECTED_FAILURES = [
         ),
         {},
     ),
+    (StreamingDetector(IsolationForest(n_estimators=10, random_state=0)), {}),
     (SeriesKNNImputer(period=4), {}),
     (SeriesKNNImputer(), {}),
     (Differencer(), ROW_ORDER_MATTERS),

@@ -210,6 +210,7 @@ def test_cli_help_pages(tmp_path, monkeypatch):
         "evaluate",
         "fit",
         "predict",
+        "stream",
     ]
     fit = (tmp_path / "narrow" / "fit.txt").read_text()
     assert fit.startswith("usage: ecoai-detect fit")

@@ -6,6 +6,7 @@ Subcommands::
     ecoai-detect fit DATA.csv --detector NAME --out MODEL
     ecoai-detect predict MODEL DATA.csv --out RESULT.csv
     ecoai-detect evaluate MODEL DATA.csv               metrics against a label column
+    ecoai-detect stream MODEL [DATA.csv | -]           score readings as they arrive
 
 Use ``main(argv)`` to run it from Python (or ``python -m ecoai_sklearn.cli``); it returns
 the exit code (0 success, 1 error in the data or the run, 2 bad command line, 130
@@ -17,7 +18,8 @@ One private module per concern: ``_parser`` (the arguments, one function per
 subcommand), ``_registry`` (the detectors), ``_io`` (series files and results),
 ``_model`` (model files), ``_detectors`` (building, fitting, scoring), ``_threads``
 (``--threads``), and one module per subcommand (``_fit``, ``_predict``, ``_evaluate``,
-``_demo``) on ``_apply`` (what they share: reading the data, loading a model, scoring).
+``_demo``, ``_stream``) on ``_apply`` (what they share: reading the data, loading a
+model, scoring).
 """
 
 import os
@@ -124,9 +126,16 @@ def _run_evaluate(args):
     return run(args)
 
 
+def _run_stream(args):
+    from ._stream import run
+
+    return run(args)
+
+
 _COMMANDS = {
     "demo": _run_demo,
     "fit": _run_fit,
     "predict": _run_predict,
     "evaluate": _run_evaluate,
+    "stream": _run_stream,
 }

@@ -4,7 +4,7 @@ import pandas as pd
 
 from ._base import CLIError, one_line
 from ._detectors import history_rows, score_detector
-from ._io import check_period, read_header, read_series, take, with_history
+from ._io import ALL_SERIES, SERIES_ID, check_period, read_header, read_series, take, with_history
 from ._model import WRITTEN_BY, load_model
 
 
@@ -65,16 +65,23 @@ def load_and_read(args, reporter, threads, *, need_labels=False):
     check_period(args.start, args.end)  # a usage error before the model is loaded
     detector, metadata, warnings = load_model(args.model, trusted=args.trust)
     threads.apply_torch()
+    per_series = _is_per_series(detector)
+    if per_series and args.series is None:
+        args.series = [ALL_SERIES]  # every run of the file, each with its own detector
     for text in warnings:
         reporter.warn(text)
     if metadata.get("written_by") == WRITTEN_BY:
         reporter.say(
             f"model {args.model}: {metadata.get('detector')} fitted on "
-            f"{metadata.get('trained_on')} ({metadata.get('n_rows')} rows)"
+            f"{metadata.get('trained_on')} ({metadata.get('n_rows')} rows"
+            + (f", one detector per series: {len(detector.detectors_)}" if per_series else "")
+            + ")"
         )
     else:
         reporter.say(f"model {args.model}: {type(detector).__name__} (saved from Python)")
     columns = metadata.get("columns")
+    if per_series and columns is None:
+        columns = list(detector.value_columns_)
     if columns is None and getattr(detector, "feature_names_in_", None) is not None:
         columns = [str(name) for name in detector.feature_names_in_]
     n_expected = len(columns) if columns is not None else getattr(detector, "n_features_in_", None)
@@ -134,8 +141,39 @@ def detector_input(data):
     return data.values.set_index(pd.DatetimeIndex(data.timestamps, freq=None))
 
 
+def _is_per_series(detector):
+    from ..fleet import PerSeriesDetector
+
+    return isinstance(detector, PerSeriesDetector)
+
+
+def detector_for(detector, data):
+    """The detector of ``data``'s run: ``detector`` itself, or, for a model of one
+    detector per series, the one fitted on that series (a CLIError if it has none)."""
+    if not _is_per_series(detector):
+        return detector
+    fitted = {str(name): model for name, model in detector.detectors_.items()}
+    if data.run is None:
+        if len(fitted) == 1:
+            return next(iter(fitted.values()))
+        raise CLIError(
+            f"the model holds one detector per series ({len(fitted)}), but {data.source} has "
+            f"no {SERIES_ID} column to say which series its rows belong to."
+        )
+    if data.run in fitted:
+        return fitted[data.run]
+    failures = {str(name): reason for name, reason in detector.failures_.items()}
+    if data.run in failures:
+        raise CLIError(
+            f"series {data.run} has no model: it failed to fit ({one_line(failures[data.run])})."
+        )
+    shown = ", ".join(list(fitted)[:8]) + (", ..." if len(fitted) > 8 else "")
+    raise CLIError(f"series {data.run} of {data.source} has no model; the model's series: {shown}.")
+
+
 def score_rows(detector, data, n_history, reporter):
     """Scores and labels of the rows after the history, and those rows' data."""
+    detector = detector_for(detector, data)
     shape = f"{data.n_rows:,} rows" + ("" if data.run is None else f" of series {data.run}")
     with reporter.stage(f"scoring {shape}"):
         try:

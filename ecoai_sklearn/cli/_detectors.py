@@ -157,7 +157,17 @@ def score_detector(detector, X):
 
 
 def history_rows(detector):
-    """Rows of history a window needs: the longest window of the detector's windowers."""
+    """Rows of history a window needs: the longest window of the detector's windowers.
+
+    A model of one detector per series: the longest of its detectors'; a streaming
+    detector: the history its rows depend on (``context_``).
+    """
+    fitted = getattr(detector, "detectors_", None)
+    if isinstance(fitted, dict):
+        return max((history_rows(d) for d in fitted.values()), default=0)
+    context = getattr(detector, "context_", None)
+    if context is not None:
+        return int(context) + 1
     sizes = [
         int(getattr(step, "window_size_", 0))
         for step in walk_estimators(detector)

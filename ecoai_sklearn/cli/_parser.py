@@ -29,6 +29,8 @@ examples:
   ecoai-detect fit load.csv --detector fft-cnngru --out load.model
   ecoai-detect predict load.model new.csv --out scores.csv
   ecoai-detect evaluate load.model labelled.csv
+  ecoai-detect fit load.csv --streaming --out live.model
+  tail -f readings.csv | ecoai-detect stream live.model - --state live.state
 
 model files are those of ecoai_sklearn.persistence (save/load): a zip of JSON and
 arrays, loaded without running any code stored in them, so a crafted file cannot run
@@ -49,7 +51,17 @@ before any data is read: a refused value is a usage error (exit code 2).
 
 A file of several runs (series_id) gives one run to fit (--series NAME): one detector
 fitted on several runs needs windows that never cross from one run into the next, which
-is not supported yet, so fit refuses several runs rather than join them.
+is not supported yet, so fit refuses several runs rather than join them. --per-series
+fits one detector per run instead (all runs, or those of --series), into one model file
+(ecoai_sklearn.fleet.PerSeriesDetector); predict, evaluate and stream then answer each
+run with its own detector. A run that cannot be fitted (too short, ...) is reported
+and left without a model.
+
+--streaming fits a model for 'ecoai-detect stream' (ecoai_sklearn.streaming
+.StreamingDetector): every window scorer scores a row from the window ending at it
+(aggregation='causal'), so that each row's score depends on it and the rows before it
+only, and the last rows of DATA are kept as the history of the first streamed rows.
+predict and evaluate take such a model too (and give the same scores as the stream).
 """
 
 _PREDICT_EPILOG = """\
@@ -93,6 +105,16 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text[:40]!r}") from exc
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text[:40]!r}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text[:40]!r}") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text[:40]!r}")
     return value
 
 
@@ -275,6 +297,7 @@ def build_parser():
     _add_fit_parser(commands)
     _add_predict_parser(commands)
     _add_evaluate_parser(commands)
+    _add_stream_parser(commands)
     return parser
 
 
@@ -366,6 +389,18 @@ def _add_fit_parser(commands):
         action="store_true",
         help=f"train each autoencoder for {QUICK_EPOCHS} epochs only (smoke test)",
     )
+    fit.add_argument(
+        "--per-series",
+        action="store_true",
+        help="fit one detector per series_id (every run of the file, or those of --series) "
+        "into one model file (see below)",
+    )
+    fit.add_argument(
+        "--streaming",
+        action="store_true",
+        help="fit for 'ecoai-detect stream': causal window scores, the last rows of DATA "
+        "kept as history (see below)",
+    )
     _add_column_options(fit, labels=False, fit=True)
     _add_run_options(fit, training=True)
 
@@ -411,3 +446,125 @@ def _add_evaluate_parser(commands):
     _add_column_options(evaluate, labels=True)
     _add_history_option(evaluate)
     _add_run_options(evaluate, training=False)
+
+
+_STREAM_EPILOG = """\
+input: a header line first (the same CSV conventions as predict), then one reading per
+line, read as it arrives: from standard input (DATA '-', the default; e.g. 'tail -f
+file.csv | ecoai-detect stream ...') or from a file. Each row is answered at once with
+one line on standard output, 'timestamp,score,label' ('row' without timestamps;
+'series_id' first for a model of several series), flushed: 'score' is the anomaly score
+(higher = more anomalous; positive = anomaly), 'label' 1 for an anomaly. A gap in the
+timestamps (steps of the model's grid missing) becomes rows of missing readings, filled
+by the detector and answered like the others. An empty field is a missing reading.
+
+the model: a file written by 'ecoai-detect fit ... --streaming' (optionally with
+--per-series: a 'series_id' column then routes each row to its series' detector). Its
+history is the end of the training data: stream the readings that follow it.
+
+alarm events: flagged rows are grouped into events (ecoai_sklearn.streaming
+.AlarmAggregator): an event is raised once --min-duration consecutive rows are flagged
+and takes in the flags that follow within --suppression rows, so a noisy stretch pages
+once. 'alarm raised' and 'alarm closed' lines go to standard error, or rows to the CSV
+file of --events (status, series_id, start_time, end_time, raised_time, n_rows,
+n_flagged, peak_score).
+
+a bad line (a field that is not a number, a timestamp that does not follow the previous
+one, too many fields, an unknown series) gets one line on standard error and is skipped;
+--stop-on-error stops at the first one (exit code 1). The other rows go on.
+
+--state FILE: the detectors (with their history), the alarm events in progress and the
+last timestamp of each series are saved to FILE (the model file format), after each
+reading when no further input is waiting and every --save-every rows, and at the end; a
+later 'ecoai-detect stream MODEL ... --state FILE' resumes from it, as if never stopped:
+rows up to the last timestamp scored are skipped, and no header line is written again.
+Without --state, the events still open at the end of the input are closed and reported.
+"""
+
+
+def _add_stream_parser(commands):
+    """The ``stream`` subcommand."""
+    stream = _subcommand(
+        commands,
+        "stream",
+        help="score readings as they arrive (standard input or a file), one line per row",
+        description="Score each reading of DATA as it arrives with the streaming detector "
+        "saved in MODEL, report alarm events, and keep the state to resume after a restart.",
+        epilog=_STREAM_EPILOG,
+    )
+    stream.add_argument("model", metavar="MODEL", help="model file written by 'fit --streaming'")
+    stream.add_argument(
+        "data",
+        metavar="DATA.csv",
+        nargs="?",
+        default="-",
+        help="readings, a header line first ('-': standard input, the default)",
+    )
+    stream.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep the state in FILE and resume from it when it exists",
+    )
+    stream.add_argument(
+        "--save-every",
+        type=_positive_int,
+        default=1000,
+        metavar="N",
+        help="with --state, save at least every N rows even when more input is waiting "
+        "(default: 1000)",
+    )
+    stream.add_argument(
+        "--events", metavar="FILE", help="append alarm events to this CSV file (not stderr)"
+    )
+    stream.add_argument(
+        "--min-duration",
+        type=_positive_int,
+        metavar="N",
+        help="consecutive flagged rows that raise an alarm (default: 2, or the state's)",
+    )
+    stream.add_argument(
+        "--suppression",
+        type=_non_negative_int,
+        metavar="N",
+        help="unflagged rows after an alarm within which new flags join it (default: 8, "
+        "or the state's)",
+    )
+    stream.add_argument(
+        "--stop-on-error",
+        action="store_true",
+        help="stop at the first bad line (exit code 1) instead of skipping it",
+    )
+    _add_trust_option(stream)
+    group = stream.add_argument_group("columns of the input")
+    group.add_argument(
+        "--time-column",
+        "--timestamp-column",
+        dest="time_column",
+        metavar="NAME",
+        help="column of timestamps (default: the model's, or 'timestamp' if present, else "
+        "rows are numbered)",
+    )
+    group.add_argument(
+        "--columns",
+        metavar="A,B",
+        type=_column_list,
+        help="value columns (default: the columns the model was fitted on)",
+    )
+    group.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="a column to ignore, such as labels (default: 'label' if present)",
+    )
+    group.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help="field separator (default: ',', ';' or tab, whichever the header line uses)",
+    )
+    group.add_argument(
+        "--decimal",
+        choices=[".", ","],
+        default=".",
+        help="decimal separator of the numbers (default: '.')",
+    )
+    _add_run_options(stream, training=False)

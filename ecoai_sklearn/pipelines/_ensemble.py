@@ -340,6 +340,34 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         self._check_input(X, reset=False)
         return self._combine(self._raw_scores(X))
 
+    def combine(self, member_scores):
+        """``score_samples`` from the members' own ``score_samples``, row by row.
+
+        What :meth:`score_samples` computes after scoring the members: for callers
+        that score the members themselves, such as
+        :class:`~ecoai_sklearn.streaming.StreamingDetector`, which scores only the new
+        windows of each member.
+
+        Parameters
+        ----------
+        member_scores : array-like of shape (n_rows, n_members)
+            Each fitted member's ``score_samples`` (higher = more normal), columns in
+            the order of ``estimators_``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_rows,)
+            The ensemble's ``score_samples`` of these rows.
+        """
+        check_is_fitted(self)
+        member_scores = np.asarray(member_scores, dtype=np.float64)
+        if member_scores.ndim != 2 or member_scores.shape[1] != len(self.estimators_):
+            raise ValueError(
+                f"member_scores must have shape (n_rows, {len(self.estimators_)}), one "
+                f"column per fitted member; got {member_scores.shape}."
+            )
+        return self._combine(-member_scores)
+
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.
 
