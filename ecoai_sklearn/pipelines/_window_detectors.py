@@ -23,6 +23,7 @@ from ..thresholding import WeightedZScoreThresholder
 from ..utils import HasMethods, Interval, StrOptions, Substitution, validate_params
 from ..windowing import FFTWindower
 from ._ensemble import AUTO_CUT, EnsembleDetector
+from ._pipeline import DetectorPipeline
 from ._steps import (
     CNNGRU_DEFAULTS,
     LSTMAE_DEFAULTS,
@@ -139,7 +140,7 @@ def make_knn_detector(*, window_size="auto", n_neighbors=5, contamination=DEFAUL
     >>> detector.predict(X[1344:]).shape
     (672,)
     """
-    return Pipeline(
+    return DetectorPipeline(
         [
             *_preprocessing(),
             ("windower", _windower(window_size)),
@@ -199,7 +200,7 @@ def make_pca_detector(*, window_size="auto", n_components=0.9, contamination=DEF
     >>> detector.score_samples(X[1344:]).shape
     (672,)
     """
-    return Pipeline(
+    return DetectorPipeline(
         [
             *_preprocessing(),
             ("windower", _windower(window_size)),
@@ -336,7 +337,7 @@ def make_ensemble_detector(
         contamination=contamination,
         n_jobs=n_jobs,
     )
-    return Pipeline([*_preprocessing(), ("ensemble", ensemble)])
+    return DetectorPipeline([*_preprocessing(), ("ensemble", ensemble)])
 
 
 @validate_params(

@@ -2,7 +2,8 @@
 
 What more than one package needs, written once: the anomaly-label rule
 (:func:`check_anomaly_labels`), runs of consecutive anomalies with one end convention
-(half-open ``[start, stop)``, :func:`runs`), the names of detector outputs and the rule
+(half-open ``[start, stop)``, :func:`runs`), independent runs of one series
+(``groups``, :func:`group_bounds`), the names of detector outputs and the rule
 from a detector to an anomaly score and label (:func:`anomaly_outputs`), validation of
 series and windows, the CSV parser, the docstring-substitution helper
 (:class:`Substitution`) and the one door to scikit-learn's private helpers
@@ -48,6 +49,7 @@ from ._csv import (
     timestamps_from_text,
 )
 from ._docstring import Substitution
+from ._groups import group_bounds
 from ._labels import (
     PRED_CONVENTIONS,
     as_1d,
@@ -57,6 +59,9 @@ from ._labels import (
     describe_values,
 )
 from ._output import (
+    CHANNEL_PREFIX,
+    CONTRIBUTION_PREFIX,
+    IMPUTED_COLUMN,
     LABEL_COLUMN,
     ROW_COLUMN,
     SCORE_COLUMN,
@@ -64,8 +69,11 @@ from ._output import (
     TIMESTAMP_COLUMN,
     VALUE_PREFIX,
     anomaly_outputs,
+    channel_names,
+    contribution_names,
     error_feature_names,
     is_value_feature,
+    shares,
     sub_estimators,
     value_feature_names,
     walk_estimators,
@@ -83,7 +91,10 @@ from ._validation import (
 )
 
 __all__ = [
+    "CHANNEL_PREFIX",
+    "CONTRIBUTION_PREFIX",
     "DELIMITERS",
+    "IMPUTED_COLUMN",
     "LABEL_COLUMN",
     "MISSING_TOKENS",
     "PRED_CONVENTIONS",
@@ -112,10 +123,13 @@ __all__ = [
     "check_predictions",
     "check_scores",
     "check_series",
+    "channel_names",
     "check_windows",
+    "contribution_names",
     "describe_values",
     "error_feature_names",
     "fail_at",
+    "group_bounds",
     "is_number_column",
     "is_value_feature",
     "looks_like_timestamps",
@@ -129,6 +143,7 @@ __all__ = [
     "runs",
     "runs_hit",
     "runs_reduce",
+    "shares",
     "shorten",
     "sniff_delimiter",
     "source_name",
