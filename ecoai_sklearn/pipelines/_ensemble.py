@@ -104,7 +104,7 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
 
     Notes
     -----
-    **Channel contributions.** :meth:`channel_contributions` says which channels make
+    **Channel contributions.** ``channel_contributions(X)`` says which channels make
     each row anomalous, from the members' own shares (members that are window scorers
     of this package, or Pipelines ending with one): with ``combination="max"`` the
     shares of the member with the highest normalised score on that row (the one that

@@ -24,12 +24,12 @@ class DetectorPipeline(Pipeline):
       takes ``groups`` (the windower, the window scorers, an
       :class:`EnsembleDetector`), which never let a window cross from one run into the
       next (see Notes).
-    - :meth:`set_output` sets the container of what this pipeline's own ``transform``
+    - ``set_output`` sets the container of what this pipeline's own ``transform``
       returns (a DataFrame indexed like ``X``, its columns named along the whole chain
-      by :meth:`get_feature_names_out`), without reconfiguring the fitted steps, so
-      that it works before or after ``fit`` and never makes a step see other inputs
-      than it was fitted on.
-    - :meth:`get_feature_names_out` starts from the channel names seen in ``fit``
+      by ``get_feature_names_out``), without reconfiguring the fitted steps, so that
+      it works before or after ``fit`` and never makes a step see other inputs than it
+      was fitted on.
+    - ``get_feature_names_out`` starts from the channel names seen in ``fit``
       (``ch0``, ``ch1``, ... for an array), so that a slice ending with a scorer names
       its error columns after the channels (``knn_error_voltage``,
       ``value_voltage``).
@@ -41,16 +41,8 @@ class DetectorPipeline(Pipeline):
     memory : str or object with the joblib.Memory interface, default=None
         As for :class:`~sklearn.pipeline.Pipeline`.
     verbose : bool, default=False
-        As for :class:`~sklearn.pipeline.Pipeline`.
-
-    Attributes
-    ----------
-    named_steps : Bunch
-        The steps by name.
-    n_features_in_ : int
-        Number of channels seen by the first step in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Channel names seen by the first step, when ``X`` had string column names.
+        As for :class:`~sklearn.pipeline.Pipeline`, whose attributes (``named_steps``,
+        ``n_features_in_``, ``feature_names_in_``) this class has too.
 
     See Also
     --------

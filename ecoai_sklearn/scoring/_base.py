@@ -178,6 +178,20 @@ class _WindowScorer(TransformerMixin, BaseEstimator):
             Non-negative shares, each row summing to 1 (a row with no error at all is
             split evenly). Multiply by ``-score_samples(X)[:, None]`` for each channel's
             part of the error.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ecoai_sklearn.scoring import KNNWindowScorer
+        >>> from ecoai_sklearn.windowing import FFTWindower
+        >>> t = np.arange(24 * 30)
+        >>> X = np.column_stack([np.sin(2 * np.pi * t / 24 + k) for k in range(3)])
+        >>> X[600:604, 1] += 2.0  # a surge in channel 1
+        >>> windower = FFTWindower(window_size=24).fit(X[:480])
+        >>> scorer = KNNWindowScorer().fit(windower.transform(X[:480]))
+        >>> shares = scorer.channel_contributions(windower.transform(X))
+        >>> shares[600:604].argmax(axis=1).tolist(), bool(np.allclose(shares.sum(axis=1), 1))
+        ([1, 1, 1, 1], True)
         """
         return self._score_samples_and_contributions(X)[1]
 
