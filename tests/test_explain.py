@@ -362,6 +362,12 @@ def test_ensemble_of_members_without_contributions_says_which():
     ensemble = EnsembleDetector([("forest", IsolationForest(random_state=0))]).fit(X)
     with pytest.raises(TypeError, match=r"\['forest'\] give no channel contributions"):
         ensemble.channel_contributions(X)
+    # detection_frame gives its scores and labels alone, unless asked for contributions
+    frame = detection_frame(ensemble, X)
+    assert frame.columns.tolist() == ["score", "label", "imputed"]
+    assert_allclose(frame["score"], -ensemble.decision_function(X))
+    with pytest.raises(TypeError, match="give no channel contributions"):
+        detection_frame(ensemble, X, contributions=True)
 
 
 def test_detection_events_with_alarm_events_and_groups():

@@ -456,3 +456,13 @@ def test_from_estimator_draws_the_detectors_contributions():
         AnomalyDisplay.from_estimator(forest, X, show_contributions=True)
     with pytest.raises(ValueError, match="show_contributions must be"):
         AnomalyDisplay.from_estimator(forest, X, show_contributions="yes")
+
+
+def test_axes_given_for_one_series_panel_get_the_channels_scaled():
+    X = _voltage_and_current()
+    figure, axes = plt.subplots(2, 1)
+    display = AnomalyDisplay.from_predictions(X, np.zeros(len(X)), ax=axes)
+    assert list(display.ax_) == list(axes)
+    assert display.series_ax_[0].get_ylabel() == "scaled value"
+    with pytest.raises(ValueError, match="sequence of 3 Axes"):
+        AnomalyDisplay.from_predictions(X, np.zeros(len(X)), ax=axes, channel_layout="separate")

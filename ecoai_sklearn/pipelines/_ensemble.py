@@ -379,8 +379,9 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         """
         return self._decision_and_contributions(X)[1]
 
-    def _decision_and_contributions(self, X):
-        """``decision_function(X)`` and ``channel_contributions(X)`` from one pass."""
+    def _decision_and_contributions(self, X, *, strict=True):
+        """``decision_function(X)`` and ``channel_contributions(X)`` from one pass; with
+        ``strict=False``, None for the contributions when a member gives none."""
         check_is_fitted(self)
         self._check_input(X, reset=False)
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
@@ -392,6 +393,8 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         missing = [
             name for (_, part), name, on in zip(results, names, active) if part is None and on
         ]
+        if missing and not strict:
+            return self._combine(raw) - self.offset_, None
         if missing:
             raise TypeError(
                 f"the members {missing} give no channel contributions: only window scorers "

@@ -288,7 +288,7 @@ def _explain(detector, X, contributions):
         return outputs
     Xt, shares, final = _front(detector, X) if hasattr(detector, "steps") else (X, None, detector)
     if hasattr(final, "_decision_and_contributions"):
-        decision, shares = final._decision_and_contributions(Xt)
+        decision, shares = final._decision_and_contributions(Xt, strict=contributions is True)
         score = -np.asarray(decision, dtype=np.float64)
         return Bunch(score=score, threshold=0.0, y_pred=score > 0.0, contributions=shares)
     outputs = anomaly_outputs(final, Xt, name=type(detector).__name__)

@@ -69,7 +69,8 @@ class AnomalyDisplay:
         panel each (named by its y label); ``"scaled"``, on one axis, each scaled to
         [0, 1] (its minimum to its maximum). ``"auto"``: one axis when every channel
         spans at least a tenth of it, else one panel per channel (up to 8 channels;
-        scaled beyond), so that a voltage near 230 does not flatten a current near 10.
+        scaled beyond, or when :meth:`plot` is given Axes for one series panel), so
+        that a voltage near 230 does not flatten a current near 10.
     name : str, default=None
         Title of the figure (the detector's name).
 
@@ -174,9 +175,13 @@ class AnomalyDisplay:
         """
         data = _check_display_data(self)
         n_errors = 0 if data.errors is None else data.errors.shape[1]
+        with_parts = data.contributions is not None
+        if data.layout == "separate" and self.channel_layout == "auto" and _n_given(ax):
+            # Axes given for one series panel: "auto" fits the channels into it, scaled
+            if _n_given(ax) != data.series.shape[1] + n_errors + with_parts + 1:
+                data.layout = "scaled"
         n_series = data.series.shape[1] if data.layout == "separate" else 1
         height = 2.0 if n_series == 1 else max(0.8, 3.0 / n_series)
-        with_parts = data.contributions is not None
         ratios = [height] * n_series + [1.0] * n_errors + [1.2] * with_parts + [1.5]
         self.figure_, self.ax_ = make_axes(ax, len(ratios), ratios, "AnomalyDisplay.plot")
         x, edges = data.x, cell_edges(data.x)
@@ -516,6 +521,13 @@ def _layout(layout, series):
     if not (np.isfinite(span) and span > 0) or np.nanmin(high - low) >= _FLAT * span:
         return "shared"
     return "separate" if n_channels <= _MAX_PANELS else "scaled"
+
+
+def _n_given(ax):
+    """Number of Axes in a sequence given as ``ax`` (0 for None or one Axes)."""
+    if ax is None or isinstance(ax, str) or not hasattr(ax, "__len__"):
+        return 0
+    return int(np.asarray(ax, dtype=object).size)
 
 
 def _unit_scaled(values):
