@@ -5,7 +5,7 @@ factories' DetectorPipeline."""
 import numpy as np
 import pandas as pd
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.pipeline import make_pipeline
@@ -168,8 +168,11 @@ def test_default_detector_fitted_on_runs_does_not_flag_their_boundary(two_runs):
     joined_labels = detection_frame(joined, X.reset_index(drop=True))["label"].to_numpy()
     near = slice(boundary - 100, boundary + 100)
     assert joined_labels[near].sum() > 100  # measured: 182 rows around the join
+    before, groups_before = X.copy(), groups.copy()
     detector = make_default_detector().fit(X, groups=groups)
     frame = detection_frame(detector, X, groups=groups)
+    pd.testing.assert_frame_equal(X, before)  # the inputs are not modified
+    assert_array_equal(groups, groups_before)
     assert frame.index.equals(X.index)
     assert frame["label"].sum() == 0  # measured: 0
     # several runs in one call: each scored on its own
