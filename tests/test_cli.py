@@ -924,7 +924,7 @@ def test_several_runs(tmp_path, load, capsys):
     for extra in (["--series", "run_a", "--series", "run_b"], ["--series", "all"]):
         assert main([*fit, *extra]) == 2
         line = _only_error(capsys)
-        assert "fit takes one run, and --series selected" in line
+        assert "fit takes one run with detector 'fast', and --series selected" in line
         assert "windows that never cross from one run into the next" in line
         assert not model.exists()
     assert main([*fit, "--series", "run_a"]) == 0
@@ -1114,3 +1114,55 @@ def test_demo_quick_with_the_default_detector(tmp_path, capsys):
 def test_demo_quick_with_the_other_detectors(detector, capsys):
     assert main(["demo", "--quick", "--detector", detector, "--no-plot", "--quiet"]) == 0
     assert f"make_{detector}_detector() defaults" in capsys.readouterr().out
+
+
+# -- explanations and several runs (issue #14) ----------------------------------------------
+
+
+def test_predict_explain_adds_each_channels_share(tmp_path, model, load_csv, load, capsys):
+    X, _ = load
+    out = tmp_path / "explained.csv"
+    predict = ["predict", str(model), str(load_csv), "--quiet"]
+    assert main([*predict, "--out", str(out), "--explain"]) == 0
+    explained = pd.read_csv(out)
+    shares = [f"contribution_{name}" for name in X.columns]
+    assert explained.columns.tolist() == ["timestamp", "score", "label", "imputed", *shares]
+    np.testing.assert_allclose(explained[shares].sum(axis=1), 1.0, atol=1e-5)
+    assert (explained[shares] >= 0).all().all()
+    # the same scores and labels as without --explain
+    plain = tmp_path / "plain.csv"
+    assert main([*predict, "--out", str(plain)]) == 0
+    pd.testing.assert_frame_equal(explained.drop(columns=shares), pd.read_csv(plain))
+    # a model with no window scorer has no contributions to give: one line
+    forest = tmp_path / "forest.model"
+    save(make_pipeline(MinMaxScaler(), IsolationForest(random_state=0)).fit(X), forest)
+    assert main(["predict", str(forest), str(load_csv), "--explain", "--quiet"]) == 1
+    assert "--explain needs a detector that splits its scores" in _only_error(capsys)
+
+
+def test_fit_on_several_runs_keeps_windows_inside_each(tmp_path, load, capsys):
+    from ecoai_sklearn.pipelines import make_default_detector
+
+    path = _runs_file(tmp_path, load)
+    model = tmp_path / "runs.model"
+    runs = ["--series", "run_a", "--series", "run_b"]
+    fit = ["fit", str(path), "--detector", "default", "--out", str(model)]
+    assert main([*fit, *runs]) == 0
+    err = capsys.readouterr().err
+    assert "fitting default on 960 rows x 2 channel(s) in 2 runs" in err
+    metadata = read_metadata(model)
+    assert metadata["series"] == ["run_a", "run_b"] and metadata["n_rows"] == 960
+    # the same detector as fitted in Python with groups
+    frame = pd.read_csv(path, parse_dates=["timestamp"])
+    chosen = frame[frame["series_id"].isin(["run_a", "run_b"])]
+    X = chosen.set_index("timestamp")[["industrial", "general"]]
+    expected = make_default_detector().fit(X, groups=chosen["series_id"].to_numpy())
+    out = tmp_path / "out.csv"
+    predict = ["predict", str(model), str(path), "--series", "run_c", "--quiet"]
+    assert main([*predict, "--out", str(out)]) == 0
+    got = pd.read_csv(out)
+    run_c = frame[frame["series_id"] == "run_c"].set_index("timestamp")[["industrial", "general"]]
+    np.testing.assert_allclose(got["score"], -expected.decision_function(run_c), rtol=1e-5)
+    assert main([*fit, "--series", "all", "--quiet"]) == 0
+    assert read_metadata(model)["series"] == ["run_a", "run_b", "run_c"]
+

@@ -195,7 +195,9 @@ def test_pandas_input_and_output(load):
     detector = tiny_detector().set_output(transform="pandas").fit(frame[:1344], y[:1344])
     features = detector[:-1].transform(frame[1344:])
     assert isinstance(features, pd.DataFrame)
-    assert list(features.columns) == ["dtw_error"] + [f"value_ch{k}" for k in range(4)]
+    # the readings are named after the channels (issue #14), the rows after X's index
+    assert list(features.columns) == ["dtw_error"] + [f"value_{name}" for name in frame.columns]
+    assert features.index.equals(frame.index[1344:])
     assert detector.predict(frame[1344:]).shape == (len(frame) - 1344,)
 
 

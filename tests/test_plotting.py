@@ -289,7 +289,9 @@ def test_from_estimator_leaves_the_readings_out_of_the_error_panels():
     assert detector[:-1].transform(X).shape[1] == 2 * X.shape[1]  # errors, then readings
     display = AnomalyDisplay.from_estimator(detector, X)
     errors = detector[:-1].transform(X)[:, : X.shape[1]]
-    assert [ax.get_ylabel() for ax in display.ax_[1:-1]] == ["dtw_error_ch0", "dtw_error_ch1"]
+    # then the score split among the channels (issue #14), then the score
+    assert [ax.get_ylabel() for ax in display.ax_[1:-2]] == ["dtw_error_ch0", "dtw_error_ch1"]
+    assert display.ax_[-2].get_ylabel() == "score by channel"
     np.testing.assert_allclose(
         np.column_stack([line.get_ydata() for line in display.error_lines_]), errors
     )
@@ -374,3 +376,93 @@ def test_periodogram_errors():
         PeriodogramDisplay.from_series(np.ones(50), chosen_periods=[4])
     with pytest.raises(ValueError, match="same length"):
         PeriodogramDisplay(periods=[1.0, 2.0], amplitudes=[1.0]).plot()
+
+
+# -- channels of very different scales, and their contributions (issue #14) ---------------
+
+
+def _voltage_and_current(n=200):
+    t = np.arange(n)
+    return pd.DataFrame(
+        {"voltage": 230 + np.sin(t / 10), "current": 10 + 2 * np.cos(t / 10)},
+        index=pd.date_range("2024-01-01", periods=n, freq="15min"),
+    )
+
+
+def test_channels_of_different_scales_get_a_panel_each():
+    X = _voltage_and_current()
+    display = AnomalyDisplay.from_predictions(X, np.zeros(len(X)), y_pred=np.arange(200) == 50)
+    # "auto": the current spans far less than a tenth of the shared axis (10 to 231)
+    assert display.ax_.shape == (3,)
+    assert list(display.series_ax_) == list(display.ax_[:2])
+    assert [ax.get_ylabel() for ax in display.series_ax_] == ["voltage", "current"]
+    assert [line.axes for line in display.series_lines_] == list(display.series_ax_)
+    assert len(display.pred_spans_) == 2  # on each series panel
+    shared = AnomalyDisplay.from_predictions(X, np.zeros(len(X)), channel_layout="shared")
+    assert shared.ax_.shape == (2,) and shared.series_ax_[0].get_ylabel() == "value"
+    scaled = AnomalyDisplay.from_predictions(X, np.zeros(len(X)), channel_layout="scaled")
+    assert scaled.ax_.shape == (2,) and scaled.series_ax_[0].get_ylabel() == "scaled value"
+    for line in scaled.series_lines_:
+        values = np.asarray(line.get_ydata())
+        assert values.min() == 0.0 and values.max() == 1.0
+    # comparable channels stay on one axis
+    alike = np.column_stack([np.arange(9.0), -np.arange(9.0)])
+    alike = AnomalyDisplay.from_predictions(alike, np.zeros(9))
+    assert alike.ax_.shape == (2,)
+    with pytest.raises(ValueError, match="channel_layout must be one of"):
+        AnomalyDisplay.from_predictions(X, np.zeros(len(X)), channel_layout="stacked")
+
+
+def test_contribution_panel_splits_the_positive_score_among_the_channels():
+    X = _voltage_and_current(6)
+    scores = np.array([-1.0, 0.0, 2.0, 4.0, 1.0, -0.5])
+    shares = np.array([[0.5, 0.5], [0.5, 0.5], [0.9, 0.1], [0.25, 0.75], [1.0, 0.0], [0.0, 1.0]])
+    display = AnomalyDisplay.from_predictions(X, scores, contributions=shares, threshold=0.5)
+    assert display.ax_.shape == (4,)  # voltage, current, contributions, score
+    panel = display.ax_[-2]
+    assert panel.get_ylabel() == "score by channel"
+    assert len(display.contribution_areas_) == 2
+    # the top of the stack is the positive part of the score
+    top = display.contribution_areas_[-1].get_paths()[0].vertices[:, 1]
+    assert np.isclose(top.max(), 4.0)
+    labels = [t.get_text() for t in panel.get_legend().get_texts()]
+    assert labels == ["voltage", "current"]
+    colors = [area.get_facecolor()[0] for area in display.contribution_areas_]
+    lines = [matplotlib.colors.to_rgba(line.get_color()) for line in display.series_lines_]
+    np.testing.assert_allclose(np.array(colors)[:, :3], np.array(lines)[:, :3])
+    with pytest.raises(ValueError, match="contributions must have shape"):
+        AnomalyDisplay.from_predictions(X, scores, contributions=shares[:, :1])
+
+
+def test_from_estimator_draws_the_detectors_contributions():
+    from ecoai_sklearn.pipelines import make_default_detector
+
+    X = pd.DataFrame(
+        np.hstack([_series(n_days=8), 200 + _series(n_days=8, seed=1)]),
+        columns=["current", "voltage"],
+        index=pd.date_range("2024-01-01", periods=96 * 8, freq="15min"),
+    )
+    detector = make_default_detector().fit(X.iloc[:480])
+    new = X.iloc[480:].copy()
+    new.iloc[100:104, 1] += 5.0
+    display = AnomalyDisplay.from_estimator(detector, new)
+    assert display.ax_[-2].get_ylabel() == "score by channel"
+    assert [ax.get_ylabel() for ax in display.series_ax_] == ["current", "voltage"]
+    plain = AnomalyDisplay.from_estimator(detector, new, show_contributions=False)
+    assert plain.contribution_areas_ == []
+    forest = make_pipeline(MinMaxScaler(), IsolationForest(random_state=0)).fit(X)
+    assert AnomalyDisplay.from_estimator(forest, X).contribution_areas_ == []
+    with pytest.raises(TypeError, match="gives no channel contributions"):
+        AnomalyDisplay.from_estimator(forest, X, show_contributions=True)
+    with pytest.raises(ValueError, match="show_contributions must be"):
+        AnomalyDisplay.from_estimator(forest, X, show_contributions="yes")
+
+
+def test_axes_given_for_one_series_panel_get_the_channels_scaled():
+    X = _voltage_and_current()
+    figure, axes = plt.subplots(2, 1)
+    display = AnomalyDisplay.from_predictions(X, np.zeros(len(X)), ax=axes)
+    assert list(display.ax_) == list(axes)
+    assert display.series_ax_[0].get_ylabel() == "scaled value"
+    with pytest.raises(ValueError, match="sequence of 3 Axes"):
+        AnomalyDisplay.from_predictions(X, np.zeros(len(X)), ax=axes, channel_layout="separate")

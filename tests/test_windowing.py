@@ -375,7 +375,8 @@ def test_pipeline_set_output_pandas_and_feature_names():
     assert_array_equal(windower.feature_names_in_, X.columns)
     assert windower.n_features_in_ == 4
     assert_allclose(out[-1], MinMaxScaler().fit_transform(X.to_numpy())[-96:])
-    assert not hasattr(windower, "get_feature_names_out")
+    # the channels, the last axis of the windows, keep their names (issue #14)
+    assert_array_equal(windower.get_feature_names_out(), X.columns)
     assert clone(windower).set_output(transform="polars") is not None
     with pytest.raises(ValueError, match="transform must be one of"):
         windower.set_output(transform="xarray")

@@ -121,9 +121,9 @@ def autoencoder_verbosity_keys(detector):
     return keys
 
 
-def fit_detector(detector, X, y=None, *, progress):
-    """Fit (on labels ``y`` too, if given); with ``progress`` the autoencoders show
-    skorch's progress bars on stderr.
+def fit_detector(detector, X, y=None, *, progress, groups=None):
+    """Fit (on labels ``y`` too, if given, and on several runs with ``groups``); with
+    ``progress`` the autoencoders show skorch's progress bars on stderr.
 
     Their epoch tables go to stdout in skorch, so stdout is sent to stderr meanwhile (the
     report on stdout stays clean), and ``verbose`` is reset to 0 after fitting so that a
@@ -134,10 +134,11 @@ def fit_detector(detector, X, y=None, *, progress):
         detector.set_params(**dict.fromkeys(keys, 1))
     try:
         with contextlib.redirect_stdout(sys.stderr):
+            runs = {} if groups is None else {"groups": groups}
             if y is None:
-                detector.fit(X)
+                detector.fit(X, **runs)
             else:
-                detector.fit(X, y)
+                detector.fit(X, y, **runs)
     finally:
         if keys:
             detector.set_params(**dict.fromkeys(keys, 0))

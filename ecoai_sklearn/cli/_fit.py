@@ -1,11 +1,13 @@
 """The ``fit`` subcommand: fit a detector on a CSV file and save it.
 
-``--per-series`` fits one detector per run of the file
+Several runs (``--series`` repeated or ``all``) are fitted together as independent runs
+(``fit(X, groups=...)``); ``--per-series`` fits one detector per run of the file
 (:class:`~ecoai_sklearn.fleet.PerSeriesDetector`); ``--streaming`` wraps the detector
 in a :class:`~ecoai_sklearn.streaming.StreamingDetector` (causal window scores, the last
 rows kept as history) for the ``stream`` subcommand.
 """
 
+import inspect
 import os
 
 import numpy as np
@@ -72,36 +74,57 @@ def run(args, *, progress):
 
 
 def _fit_one(args, detector, runs, reporter, progress):
-    if len(runs) > 1:
+    """One detector on the selected runs: several runs are fitted as independent runs
+    (``fit(X, groups=...)``: no window crosses from one run into the next)."""
+    if len(runs) > 1 and "groups" not in inspect.signature(detector.fit).parameters:
         names = ", ".join(repr(data.run) for data, _ in runs[:4])
         raise UsageError(
-            f"fit takes one run, and --series selected {len(runs)} ({names}"
-            f"{', ...' if len(runs) > 4 else ''}): one detector fitted on several runs "
-            "needs windows that never cross from one run into the next, which "
-            "ecoai_sklearn does not support yet, and joining the runs would make such "
-            "windows. Fit on one run (e.g. a run without anomalies) and predict the "
-            "others with it (predict takes several runs), or fit one detector per run "
-            "with --per-series."
+            f"fit takes one run with detector {args.detector!r}, and --series selected "
+            f"{len(runs)} ({names}{', ...' if len(runs) > 4 else ''}): fitting on "
+            "several runs needs windows that never cross from one run into the next, "
+            "and this detector's fit takes no groups to keep them apart. Fit on one run "
+            "and predict the others with it (predict takes several runs), or fit one "
+            "detector per run with --per-series."
         )
-    data, _ = runs[0]
-    _check_length(data)
-    shape = f"{data.n_rows:,} rows x {data.values.shape[1]} channel(s)"
+    data = runs[0][0]
+    X, y, groups = _training_data(runs, args.use_labels)
+    name = data.name if groups is None else f"{data.source} ({len(runs)} runs)"
+    n_rows = X.shape[0]
+    if n_rows < MIN_FIT_ROWS:
+        raise CLIError(
+            f"{name} is too short to fit a detector: {n_rows} rows; at least "
+            f"{MIN_FIT_ROWS} are needed, and in practice several cycles (days) of readings."
+        )
+    shape = f"{n_rows:,} rows x {data.values.shape[1]} channel(s)"
+    if groups is not None:
+        shape += f" in {len(runs)} runs"
     with reporter.stage(f"fitting {args.detector} on {shape}"):
         try:
-            y = data.labels if args.use_labels else None
-            fit_detector(detector, detector_input(data), y, progress=progress)
+            fit_detector(detector, X, y, progress=progress, groups=groups)
         except (ValueError, TypeError) as exc:
             raise CLIError(
-                f"cannot fit {args.detector} on {data.name} ({shape}): {one_line(exc)}"
+                f"cannot fit {args.detector} on {name} ({shape}): {one_line(exc)}"
             ) from exc
     times = data.timestamps
     info = {
-        "series": data.run,
-        "n_rows": data.n_rows,
+        "series": data.run if groups is None else [run.run for run, _ in runs],
+        "n_rows": n_rows,
         "first_timestamp": None if times is None else str(times[0]),
-        "last_timestamp": None if times is None else str(times[-1]),
+        "last_timestamp": None if times is None else str(runs[-1][0].timestamps[-1]),
     }
     return detector, data, info
+
+
+def _training_data(runs, use_labels):
+    """``(X, y, groups)``: the detector's input, the labels (with ``use_labels``) and
+    each row's run (None for one run), the runs one after the other."""
+    if len(runs) == 1:
+        data, _ = runs[0]
+        return detector_input(data), data.labels if use_labels else None, None
+    X = pd.concat([detector_input(data) for data, _ in runs])
+    y = np.concatenate([data.labels for data, _ in runs]) if use_labels else None
+    groups = np.concatenate([np.full(data.n_rows, data.run, dtype=object) for data, _ in runs])
+    return X, y, groups
 
 
 def _fit_per_series(args, detector, runs, reporter, progress):
@@ -145,11 +168,3 @@ def _fit_per_series(args, detector, runs, reporter, progress):
         "n_rows": int(frame.shape[0]),
     }
     return fleet, data, info
-
-
-def _check_length(data):
-    if data.n_rows < MIN_FIT_ROWS:
-        raise CLIError(
-            f"{data.name} is too short to fit a detector: {data.n_rows} rows; at least "
-            f"{MIN_FIT_ROWS} are needed, and in practice several cycles (days) of readings."
-        )

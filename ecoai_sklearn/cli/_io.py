@@ -443,11 +443,12 @@ def write_results(path, runs):
     """Write the scored ``runs``, a list of ``(data, scores, labels)``, to ``path``.
 
     Columns: ``series_id`` (when a run has one), ``timestamp`` (``row`` without
-    timestamps), ``score``, ``label``, ``imputed``. ``path`` ``"-"`` writes to standard
-    output.
+    timestamps), ``score``, ``label``, ``imputed``, then the columns of an optional
+    fourth item per run (a dict of name -> values, e.g. the ``contribution_*`` columns
+    of ``predict --explain``). ``path`` ``"-"`` writes to standard output.
     """
     frames = []
-    for data, scores, labels in runs:
+    for data, scores, labels, *extra in runs:
         columns = {}
         if data.run is not None:
             columns[SERIES_ID] = np.full(data.n_rows, data.run, dtype=object)
@@ -458,6 +459,8 @@ def write_results(path, runs):
         columns[SCORE_COLUMN] = scores
         columns[LABEL_COLUMN] = labels.astype(np.int64)
         columns[IMPUTED_COLUMN] = data.imputed.astype(np.int64)
+        for more in extra:
+            columns.update(more)
         frames.append(pd.DataFrame(columns))
     frame = pd.concat(frames, ignore_index=True)
     if path == "-":

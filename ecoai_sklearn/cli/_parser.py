@@ -49,10 +49,10 @@ reported with the matching ones). VALUE is read as a Python literal (3, 0.5, Non
 Every value is checked against the constraints of its estimator, nested ones included,
 before any data is read: a refused value is a usage error (exit code 2).
 
-A file of several runs (series_id) gives one run to fit (--series NAME): one detector
-fitted on several runs needs windows that never cross from one run into the next, which
-is not supported yet, so fit refuses several runs rather than join them. --per-series
-fits one detector per run instead (all runs, or those of --series), into one model file
+A file of several runs (series_id): fit on one (--series NAME) or on several (--series
+repeated, or --series all); the runs are fitted together as independent runs, no window
+crossing from one run into the next. --per-series fits one detector per run instead
+(all runs, or those of --series), into one model file
 (ecoai_sklearn.fleet.PerSeriesDetector); predict, evaluate and stream then answer each
 run with its own detector. A run that cannot be fitted (too short, ...) is reported
 and left without a model.
@@ -69,7 +69,9 @@ output: one row per step of the file's regular time grid (rows the file lacked a
 inserted), columns 'series_id' (with several runs), 'timestamp' (or 'row' when the
 input has no timestamps), 'score' (anomaly score, higher = more anomalous; positive =
 anomaly), 'label' (1 = anomaly, 0 = normal) and 'imputed' (1 where a reading of the
-row was missing, or the whole row, and the detector filled it in).
+row was missing, or the whole row, and the detector filled it in). With --explain, one
+column per channel follows, 'contribution_<column>': the channel's share of the row's
+anomaly (0 to 1, each row summing to 1), which says which channel caused an alarm.
 
 columns: --columns, else the columns named in the model file (written by 'fit'), else
 the feature names the model was fitted with (feature_names_in_, a model saved from
@@ -420,6 +422,12 @@ def _add_predict_parser(commands):
     predict.add_argument("data", metavar="DATA.csv", help="series to score")
     predict.add_argument(
         "--out", metavar="RESULT.csv", default="-", help="output CSV (default: standard output)"
+    )
+    predict.add_argument(
+        "--explain",
+        action="store_true",
+        help="add one column per channel, contribution_<column>: the channel's share of "
+        "the row's anomaly (0 to 1, each row summing to 1)",
     )
     _add_trust_option(predict)
     _add_column_options(predict, labels=False)

@@ -11,7 +11,13 @@ Each factory returns an unfitted :class:`~sklearn.pipeline.Pipeline` from a seri
   :func:`make_lstmae_detector`, :func:`make_usad_detector`,
   :func:`make_multiscale_detector`);
 - :class:`EnsembleDetector` combines any detectors through their normalised scores;
-  :class:`InjectedAnomalySelection` chooses its members without labels.
+  :class:`InjectedAnomalySelection` chooses its members without labels;
+- :func:`detection_frame` gives any fitted detector's scores, labels and channel
+  contributions as a DataFrame indexed like the series, :func:`detection_events` its
+  alarm events with the channels that caused them;
+- the factories return a :class:`DetectorPipeline`: a Pipeline that also fits on
+  several independent runs (``fit(X, groups=...)``) and converts its ``transform``
+  output with ``set_output`` before or after ``fit``.
 """
 
 from ._ensemble import EnsembleDetector
@@ -21,6 +27,8 @@ from ._factories import (
     make_multiscale_detector,
     make_usad_detector,
 )
+from ._pipeline import DetectorPipeline
+from ._results import detection_events, detection_frame
 from ._selection import InjectedAnomalySelection
 from ._window_detectors import (
     make_default_detector,
@@ -30,8 +38,11 @@ from ._window_detectors import (
 )
 
 __all__ = [
+    "DetectorPipeline",
     "EnsembleDetector",
     "InjectedAnomalySelection",
+    "detection_events",
+    "detection_frame",
     "make_default_detector",
     "make_ensemble_detector",
     "make_fft_cnngru_detector",

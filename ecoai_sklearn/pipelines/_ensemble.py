@@ -15,8 +15,12 @@ from ..utils import (
     StrOptions,
     _BaseComposition,
     _fit_context,
+    group_bounds,
+    shares,
     validate_data,
 )
+from ._pipeline import groups_keys, n_rows, rows
+from ._results import scores_and_contributions
 
 _NORMALIZATIONS = ("zscore", "robust")
 _COMBINATIONS = ("max", "mean")
@@ -93,9 +97,26 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
 
     See Also
     --------
+    detection_frame : Scores, labels and channel contributions indexed like ``X``.
     make_ensemble_detector : Builds an ensemble of window scorers.
     make_default_detector : The package's default detector, an ensemble.
     InjectedAnomalySelection : Self-supervised choice of members.
+
+    Notes
+    -----
+    **Channel contributions.** ``channel_contributions(X)`` says which channels make
+    each row anomalous, from the members' own shares (members that are window scorers
+    of this package, or Pipelines ending with one): with ``combination="max"`` the
+    shares of the member with the highest normalised score on that row (the one that
+    decided), with ``"mean"`` the members' shares averaged with weights
+    ``max(weight * normalised score, 0)`` (all weights alike on a row where no member
+    is above its centre).
+
+    **Several runs.** ``fit(X, y, groups=...)`` fits on a series of independent runs
+    one after the other: ``groups`` goes to each member that takes it (a Pipeline
+    passes it to its steps whose ``fit`` takes ``groups``: the windower and the
+    scorers), and the training rows' scores that set the normalisation and the cut are
+    computed run by run, so that no window crosses from one run into the next.
 
     Examples
     --------
@@ -188,7 +209,7 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         # each member validates its own parameters when it is fitted
         prefer_skip_nested_validation=True
     )
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, groups=None):
         """Fit every member on ``X``, then the normalisation and the offset.
 
         Parameters
@@ -197,6 +218,10 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
             Training series, rows in time order (passed to the members as given).
         y : array-like of shape (n_timestamps,), default=None
             Labels (1 = anomaly), passed to the members' ``fit`` and to the selection.
+        groups : array-like of shape (n_timestamps,), default=None
+            Run label of each row when ``X`` holds several independent runs one after
+            the other (each run one contiguous block of rows), see Notes. None: one
+            run.
 
         Returns
         -------
@@ -206,13 +231,19 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         self._check_input(X, reset=True)
         names, members = self._check_members()
         weights = self._check_weights(len(members))
+        bounds = group_bounds(groups, n_rows(X))[:2]
+        if groups is not None and self.selection is not None:
+            raise ValueError(
+                "selection cannot judge members on several runs yet: fit with "
+                "groups=None, or selection=None."
+            )
         self.selection_scores_ = None
         if self.selection is not None:
             result = self.selection.score_members(list(zip(names, members)), X, y)
             self.selection_scores_ = result["scores"]
             weights = weights * self.selection.weights(result["scores"])
         fitted = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_member)(clone(member), X, y) for member in members
+            delayed(_fit_member)(clone(member), X, y, groups) for member in members
         )
         self.failures_ = {}
         kept = []
@@ -239,7 +270,10 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         self.weights_ = np.array([weight for _, _, weight in kept])
         if not (self.weights_ > 0).any():
             self.weights_ = np.ones_like(self.weights_)
-        raw = self._raw_scores(X)
+        if groups is None:
+            raw = self._raw_scores(X)
+        else:  # each run scored on its own, as after fit
+            raw = np.concatenate([self._raw_scores(rows(X, a, b)) for a, b in zip(*bounds)])
         self.center_, self.scale_ = _normalisation(raw, self.normalization)
         self.offset_ = _offset(self._combine(raw), self.contamination)
         return self
@@ -324,6 +358,62 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
             combined = z @ self.weights_ / self.weights_.sum()
         return -combined
 
+    def channel_contributions(self, X):
+        """Each channel's share of each row's anomaly, from the members' shares.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timestamps, n_channels)
+            Series to explain.
+
+        Returns
+        -------
+        contributions : ndarray of shape (n_timestamps, n_channels)
+            Non-negative shares, each row summing to 1 (see Notes for the rule).
+
+        Raises
+        ------
+        TypeError
+            If a member with a positive weight gives no channel contributions (it is
+            no window scorer of this package nor a Pipeline ending with one).
+        """
+        return self._decision_and_contributions(X)[1]
+
+    def _decision_and_contributions(self, X, *, strict=True):
+        """``decision_function(X)`` and ``channel_contributions(X)`` from one pass; with
+        ``strict=False``, None for the contributions when a member gives none."""
+        check_is_fitted(self)
+        self._check_input(X, reset=False)
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(scores_and_contributions)(estimator, X) for estimator in self.estimators_
+        )
+        raw = -np.column_stack([np.asarray(score, dtype=np.float64) for score, _ in results])
+        active = self.weights_ > 0
+        names = list(self.named_estimators_)
+        missing = [
+            name for (_, part), name, on in zip(results, names, active) if part is None and on
+        ]
+        if missing and not strict:
+            return self._combine(raw) - self.offset_, None
+        if missing:
+            raise TypeError(
+                f"the members {missing} give no channel contributions: only window scorers "
+                "of ecoai_sklearn (or Pipelines ending with one) do."
+            )
+        shape = next(part.shape for (_, part), on in zip(results, active) if on)
+        parts = np.stack([np.full(shape, np.nan) if p is None else p for _, p in results])
+        z = (raw - self.center_) / self.scale_
+        if self.combination == "max":
+            # the member that decides each row (the first of equal ones)
+            chosen = np.where(active, z, -np.inf).argmax(axis=1)
+            contributions = parts[chosen, np.arange(z.shape[0])]
+        else:
+            weights = np.clip(z * self.weights_, 0.0, None) * active
+            none = ~(weights.sum(axis=1) > 0)
+            weights[none] = self.weights_ * active
+            contributions = np.einsum("nm,mnc->nc", weights, np.nan_to_num(parts))
+        return self._combine(raw) - self.offset_, shares(contributions)
+
     def score_samples(self, X):
         """Opposite of the combined normalised anomaly score: the higher, the more normal.
 
@@ -402,9 +492,11 @@ class EnsembleDetector(OutlierMixin, MetaEstimatorMixin, _BaseComposition):
         return tags
 
 
-def _fit_member(estimator, X, y):
+def _fit_member(estimator, X, y, groups=None):
+    """Fit one member (``groups`` to the steps that take it); the error if it cannot."""
+    params = {} if groups is None else dict.fromkeys(groups_keys(estimator), groups)
     try:
-        return estimator.fit(X, y), None
+        return estimator.fit(X, y, **params), None
     except (ValueError, ArithmeticError) as error:  # a member that cannot fit this series
         return None, error
 

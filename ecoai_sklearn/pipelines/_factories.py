@@ -11,6 +11,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from ..utils import HasMethods, Interval, validate_params
 from ..windowing import FFTWindower
+from ._pipeline import DetectorPipeline
 from ._steps import (
     CNNGRU_DEFAULTS,
     COMMON_CONSTRAINTS,
@@ -84,7 +85,7 @@ def _single_scale_factory(name, autoencoder, defaults, docstring):
             random_state=final_seed,
         )
         windower = FFTWindower(window_size=window_size, min_period=MIN_AUTO_WINDOW)
-        return Pipeline(
+        return DetectorPipeline(
             [
                 *preprocessing_steps(difference),
                 ("windower", windower),
@@ -339,7 +340,7 @@ def make_multiscale_detector(
         contamination=contamination,
         random_state=final_seed,
     )
-    return Pipeline(
+    return DetectorPipeline(
         [
             *preprocessing_steps(difference),
             ("scales", FeatureUnion(branches)),

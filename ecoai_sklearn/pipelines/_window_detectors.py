@@ -23,6 +23,7 @@ from ..thresholding import WeightedZScoreThresholder
 from ..utils import HasMethods, Interval, StrOptions, Substitution, validate_params
 from ..windowing import FFTWindower
 from ._ensemble import AUTO_CUT, EnsembleDetector
+from ._pipeline import DetectorPipeline
 from ._steps import (
     CNNGRU_DEFAULTS,
     LSTMAE_DEFAULTS,
@@ -204,7 +205,7 @@ def _single_scorer(scorer, window_size, contamination):
             "zscore", expected_ratio=contamination, contamination=None, random_state=None
         )
     steps = [("windower", _windower(window_size)), ("scorer", scorer), ("detector", cut)]
-    return Pipeline([*_preprocessing(), *steps])
+    return DetectorPipeline([*_preprocessing(), *steps])
 
 
 @validate_params(
@@ -325,7 +326,7 @@ def make_ensemble_detector(
         contamination=contamination,
         n_jobs=n_jobs,
     )
-    return Pipeline([*_preprocessing(), ("ensemble", ensemble)])
+    return DetectorPipeline([*_preprocessing(), ("ensemble", ensemble)])
 
 
 @validate_params(

@@ -1,10 +1,12 @@
 """AnomalyDisplay: a series with its anomaly score, threshold and anomalies."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ..utils import check_anomaly_labels, check_predictions
+from ..utils import CONTRIBUTION_PREFIX, check_anomaly_labels, check_predictions
 from ._inspect import detector_outputs
 from ._utils import as_x, cell_edges, document, format_time_axis, make_axes, shade
 
@@ -12,17 +14,26 @@ _TRUE_STYLE = {"color": "tab:red", "alpha": 0.18, "linewidth": 0}
 _PRED_STYLE = {"color": "tab:orange", "alpha": 0.35, "linewidth": 0}
 _THRESHOLD_STYLE = {"color": "tab:red", "linestyle": "--", "linewidth": 1.0}
 _SCORE_STYLE = {"color": "black", "linewidth": 0.8}
+_LAYOUTS = ("auto", "shared", "separate", "scaled")
+#: "auto" draws channels on one axis unless one of them would span less than this share
+#: of the axis (a voltage near 230 flattens a current near 10)
+_FLAT = 0.1
+#: ... and in one panel each up to this many channels (scaled on one axis beyond)
+_MAX_PANELS = 8
 
 
 class AnomalyDisplay:
     """Series, anomaly score, threshold and anomalies of a detector, in stacked panels.
 
-    The top panel shows the series (one line per channel), with true anomalies shaded in
-    red and predicted anomalies in orange. The bottom panel shows the anomaly score
-    (higher = more anomalous), the threshold above which a row is predicted anomalous
-    (dashed) and the true anomalies again. Between them, the multi-scale view adds one
-    panel per error column (one per window size of a multi-scale detector), true
-    anomalies shaded.
+    The top panels show the series (one line per channel, in one panel or one panel per
+    channel, see ``channel_layout``), with true anomalies shaded in red and predicted
+    anomalies in orange. The bottom panel shows the anomaly score (higher = more
+    anomalous), the threshold above which a row is predicted anomalous (dashed) and the
+    true anomalies again. Between them, the multi-scale view adds one panel per error
+    column (one per window size of a multi-scale detector), and the attribution view
+    one panel of the score split among the channels (each channel's share of the
+    row's anomaly times the positive part of the score, stacked, in the colours of the
+    channels' lines), true anomalies shaded.
 
     Build it with :meth:`from_estimator` or :meth:`from_predictions`; the constructor only
     stores data (in the style of scikit-learn's ``Display`` objects), and :meth:`plot`
@@ -49,6 +60,17 @@ class AnomalyDisplay:
         Legend entry of each channel.
     error_names : list of str, default=None
         y label of each error panel.
+    contributions : ndarray of shape (n_timestamps, n_channels), default=None
+        Each channel's share of each row's anomaly (rows summing to 1, as
+        :func:`~ecoai_sklearn.pipelines.detection_frame` gives them): adds the panel of
+        the score split among the channels.
+    channel_layout : {"auto", "shared", "separate", "scaled"}, default="auto"
+        How the channels are drawn: ``"shared"``, all on one axis; ``"separate"``, one
+        panel each (named by its y label); ``"scaled"``, on one axis, each scaled to
+        [0, 1] (its minimum to its maximum). ``"auto"``: one axis when every channel
+        spans at least a tenth of it, else one panel per channel (up to 8 channels;
+        scaled beyond, or when :meth:`plot` is given Axes for one series panel), so
+        that a voltage near 230 does not flatten a current near 10.
     name : str, default=None
         Title of the figure (the detector's name).
 
@@ -57,11 +79,16 @@ class AnomalyDisplay:
     figure_ : matplotlib Figure
         Figure holding the panels.
     ax_ : ndarray of matplotlib Axes of shape (n_panels,)
-        The panels, top to bottom: series, one per error column, score.
+        The panels, top to bottom: the series (one, or one per channel), one per error
+        column, the contributions (if any), the score.
+    series_ax_ : ndarray of matplotlib Axes
+        The series panels (the first ones of ``ax_``).
     series_lines_ : list of matplotlib Line2D
         One line per channel.
     error_lines_ : list of matplotlib Line2D
         One line per error column.
+    contribution_areas_ : list of matplotlib PolyCollection
+        One stacked area per channel (empty without ``contributions``).
     score_line_ : matplotlib Line2D
         The anomaly score.
     threshold_line_ : matplotlib Line2D or None
@@ -111,6 +138,8 @@ class AnomalyDisplay:
         errors=None,
         channel_names=None,
         error_names=None,
+        contributions=None,
+        channel_layout="auto",
         name=None,
     ):
         self.series = series
@@ -122,6 +151,8 @@ class AnomalyDisplay:
         self.errors = errors
         self.channel_names = channel_names
         self.error_names = error_names
+        self.contributions = contributions
+        self.channel_layout = channel_layout
         self.name = name
 
     def plot(self, ax=None, *, show_legend=True):
@@ -131,10 +162,11 @@ class AnomalyDisplay:
         ----------
         ax : matplotlib Axes or sequence of Axes, default=None
             ``None`` draws a new figure. One Axes made by ``subplots`` is split into the
-            panels (and removed). A sequence must hold one Axes per panel: 2, plus one
-            per error column.
+            panels (and removed). A sequence must hold one Axes per panel: the series
+            panels (1, or one per channel), one per error column, one for the
+            contributions, one for the score.
         show_legend : bool, default=True
-            Whether to draw legends on the series and score panels.
+            Whether to draw legends on the series, contribution and score panels.
 
         Returns
         -------
@@ -143,16 +175,32 @@ class AnomalyDisplay:
         """
         data = _check_display_data(self)
         n_errors = 0 if data.errors is None else data.errors.shape[1]
-        ratios = [2.0] + [1.0] * n_errors + [1.5]
+        with_parts = data.contributions is not None
+        if data.layout == "separate" and self.channel_layout == "auto" and _n_given(ax):
+            # Axes given for one series panel: "auto" fits the channels into it, scaled
+            if _n_given(ax) != data.series.shape[1] + n_errors + with_parts + 1:
+                data.layout = "scaled"
+        n_series = data.series.shape[1] if data.layout == "separate" else 1
+        height = 2.0 if n_series == 1 else max(0.8, 3.0 / n_series)
+        ratios = [height] * n_series + [1.0] * n_errors + [1.2] * with_parts + [1.5]
         self.figure_, self.ax_ = make_axes(ax, len(ratios), ratios, "AnomalyDisplay.plot")
         x, edges = data.x, cell_edges(data.x)
-        series_ax, score_ax = self.ax_[0], self.ax_[-1]
+        self.series_ax_ = self.ax_[:n_series]
+        score_ax = self.ax_[-1]
+        colors = [f"C{k % 10}" for k in range(data.series.shape[1])]
 
         self.series_lines_ = []
         for channel, label in enumerate(data.channel_names):
-            (line,) = series_ax.plot(x, data.series[:, channel], linewidth=0.8, label=label)
+            panel = self.series_ax_[channel if n_series > 1 else 0]
+            values = data.series[:, channel]
+            if data.layout == "scaled":
+                values = _unit_scaled(values)
+            (line,) = panel.plot(x, values, linewidth=0.8, label=label, color=colors[channel])
             self.series_lines_.append(line)
-        series_ax.set_ylabel("value")
+            if n_series > 1:
+                panel.set_ylabel(label)
+        if n_series == 1:
+            self.series_ax_[0].set_ylabel("scaled value" if data.layout == "scaled" else "value")
 
         self.true_spans_, self.pred_spans_ = [], []
         for panel in self.ax_:
@@ -161,16 +209,28 @@ class AnomalyDisplay:
                     shade(panel, edges, data.y_true, label="true anomaly", **_TRUE_STYLE)
                 )
         if data.y_pred is not None:
-            self.pred_spans_ = shade(
-                series_ax, edges, data.y_pred, label="predicted anomaly", **_PRED_STYLE
-            )
+            for panel in self.series_ax_:
+                self.pred_spans_.extend(
+                    shade(panel, edges, data.y_pred, label="predicted anomaly", **_PRED_STYLE)
+                )
 
         self.error_lines_ = []
         for column in range(n_errors):
-            panel = self.ax_[1 + column]
+            panel = self.ax_[n_series + column]
             (line,) = panel.plot(x, data.errors[:, column], color="tab:purple", linewidth=0.8)
             panel.set_ylabel(data.error_names[column])
             self.error_lines_.append(line)
+
+        self.contribution_areas_ = []
+        if with_parts:
+            panel = self.ax_[-2]
+            parts = data.contributions * np.clip(np.nan_to_num(data.scores), 0.0, None)[:, None]
+            self.contribution_areas_ = panel.stackplot(
+                x, parts.T, labels=data.channel_names, colors=colors, linewidth=0
+            )
+            panel.set_ylabel("score by channel")
+            if show_legend:
+                panel.legend(loc="upper left", fontsize="small", ncols=min(4, len(colors)))
 
         (self.score_line_,) = score_ax.plot(x, data.scores, label="anomaly score", **_SCORE_STYLE)
         self.threshold_line_ = None
@@ -182,9 +242,9 @@ class AnomalyDisplay:
         score_ax.set_xlabel("time" if x.dtype.kind == "M" else "row")
         format_time_axis(score_ax, x)
         if self.name is not None:
-            series_ax.set_title(str(self.name))
+            self.series_ax_[0].set_title(str(self.name))
         if show_legend:
-            series_ax.legend(loc="upper left", fontsize="small", ncols=2)
+            self.series_ax_[0].legend(loc="upper left", fontsize="small", ncols=2)
             score_ax.legend(loc="upper left", fontsize="small")
         return self
 
@@ -198,6 +258,8 @@ class AnomalyDisplay:
         y_true=None,
         timestamps=None,
         show_errors="auto",
+        show_contributions="auto",
+        channel_layout="auto",
         name=None,
         ax=None,
         show_legend=True,
@@ -226,16 +288,35 @@ class AnomalyDisplay:
             (the error of each scale). ``"auto"`` does so when it has several columns
             (a multi-scale detector). Columns fed by one FFTWindower each are labelled
             by their period.
+        show_contributions : "auto" or bool, default="auto"
+            Whether to add the panel of the score split among the channels, from
+            :func:`~ecoai_sklearn.pipelines.detection_frame`. ``"auto"``: when the
+            detector gives channel contributions and ``X`` has several channels; True:
+            raise a ``TypeError`` when it gives none.
+        channel_layout : {"auto", "shared", "separate", "scaled"}, default="auto"
+            How the channels are drawn, see :class:`AnomalyDisplay`.
         name : str, default=None
             Title; default: the class name of ``estimator``.
         %(anomaly_drawing)s
         """
         if show_errors not in ("auto", True, False):
             raise ValueError(f"show_errors must be 'auto', True or False; got {show_errors!r}.")
+        if show_contributions not in ("auto", True, False):
+            raise ValueError(
+                f"show_contributions must be 'auto', True or False; got {show_contributions!r}."
+            )
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(estimator)
         outputs = detector_outputs(estimator, X, errors=show_errors)
+        contributions = None
+        if show_contributions is True or (show_contributions == "auto" and np.ndim(X) == 2):
+            from ..pipelines import detection_frame
+
+            frame = detection_frame(estimator, X, contributions=show_contributions)
+            columns = [c for c in frame.columns if str(c).startswith(CONTRIBUTION_PREFIX)]
+            if columns and (show_contributions is True or len(columns) > 1):
+                contributions = frame[columns].to_numpy()
         return cls.from_predictions(
             X,
             outputs.score,
@@ -245,6 +326,8 @@ class AnomalyDisplay:
             timestamps=timestamps,
             errors=outputs.errors,
             error_names=outputs.error_names,
+            contributions=contributions,
+            channel_layout=channel_layout,
             name=type(estimator).__name__ if name is None else name,
             ax=ax,
             show_legend=show_legend,
@@ -263,6 +346,8 @@ class AnomalyDisplay:
         timestamps=None,
         errors=None,
         error_names=None,
+        contributions=None,
+        channel_layout="auto",
         name=None,
         ax=None,
         show_legend=True,
@@ -290,6 +375,12 @@ class AnomalyDisplay:
             Per-scale errors, one panel each (the multi-scale view).
         error_names : list of str, default=None
             Labels of the error panels; default ``"error 0"``, ``"error 1"``, ...
+        contributions : array-like of shape (n_timestamps, n_channels), default=None
+            Each channel's share of each row's anomaly, e.g. the ``contribution_*``
+            columns of :func:`~ecoai_sklearn.pipelines.detection_frame`: adds the panel
+            of the score split among the channels.
+        channel_layout : {"auto", "shared", "separate", "scaled"}, default="auto"
+            How the channels are drawn, see :class:`AnomalyDisplay`.
         name : str, default=None
             Title.
         %(anomaly_drawing)s
@@ -307,6 +398,8 @@ class AnomalyDisplay:
             errors=errors,
             channel_names=channel_names,
             error_names=error_names,
+            contributions=contributions,
+            channel_layout=channel_layout,
             name=name,
         )
         return display.plot(ax=ax, show_legend=show_legend)
@@ -398,7 +491,53 @@ def _check_display_data(display):
             names = [f"error {i}" for i in range(errors.shape[1])]
         data.errors = errors
         data.error_names = _check_names(names, errors.shape[1], "error_names")
+    data.contributions = None
+    if display.contributions is not None:
+        parts = np.asarray(display.contributions, dtype=np.float64)
+        if parts.ndim != 2 or parts.shape[1] != n_channels:
+            raise ValueError(
+                f"contributions must have shape (n_timestamps, {n_channels}), one column per "
+                f"channel of X; got shape {parts.shape}."
+            )
+        _check_length(parts, n, "contributions")
+        data.contributions = parts
+    data.layout = _layout(display.channel_layout, series)
     return data
+
+
+def _layout(layout, series):
+    """The drawing of the channels: ``"shared"``, ``"separate"`` or ``"scaled"``."""
+    if layout not in _LAYOUTS:
+        raise ValueError(f"channel_layout must be one of {_LAYOUTS}; got {layout!r}.")
+    n_channels = series.shape[1]
+    if n_channels == 1:
+        return "shared"
+    if layout != "auto":
+        return layout
+    with warnings.catch_warnings():  # an all-missing channel: NaN, no warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanmin(series, axis=0), np.nanmax(series, axis=0)
+    span = np.nanmax(high) - np.nanmin(low)
+    if not (np.isfinite(span) and span > 0) or np.nanmin(high - low) >= _FLAT * span:
+        return "shared"
+    return "separate" if n_channels <= _MAX_PANELS else "scaled"
+
+
+def _n_given(ax):
+    """Number of Axes in a sequence given as ``ax`` (0 for None or one Axes)."""
+    if ax is None or isinstance(ax, str) or not hasattr(ax, "__len__"):
+        return 0
+    return int(np.asarray(ax, dtype=object).size)
+
+
+def _unit_scaled(values):
+    """``values`` from their minimum (0) to their maximum (1); constant: 0.5."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanmin(values), np.nanmax(values)
+    if not (np.isfinite(high - low) and high > low):
+        return np.where(np.isnan(values), np.nan, 0.5)
+    return (values - low) / (high - low)
 
 
 def _check_y_pred(y_pred):

@@ -79,10 +79,16 @@ def detector_outputs(detector, X, *, errors="auto"):
 def _output_names(estimator):
     """Column names of a fitted transformer's output, from the steps that make them.
 
-    A Pipeline's own ``get_feature_names_out`` feeds window names into the scorer,
-    which rejects them; the last step alone knows its columns.
+    A Pipeline fitted on named channels names its columns along the whole chain (the
+    windower passes the channel names to the scorer: ``dtw_error_voltage``); otherwise
+    the last step alone names them (``dtw_error_ch0``).
     """
     if hasattr(estimator, "steps"):
+        if getattr(estimator, "feature_names_in_", None) is not None:
+            try:
+                return [str(name) for name in estimator.get_feature_names_out()]
+            except (AttributeError, TypeError, ValueError):
+                pass
         return _output_names(estimator.steps[-1][1])
     if hasattr(estimator, "transformer_list"):
         names = []

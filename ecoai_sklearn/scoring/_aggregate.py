@@ -10,6 +10,7 @@ hold padding). With ``m = n - w + 1`` real windows numbered ``j = t - (w - 1)``,
 import numpy as np
 
 from ..dtw import paired_dtw
+from ..utils import shares
 
 #: metrics whose errors exist per time step (usable with ``aggregation="path"``)
 POINT_METRICS = ("dtw", "mse")
@@ -57,7 +58,8 @@ def covering_mean(window_errors, n_rows, window_length, start=0, stop=None):
 
 
 class PathAccumulator:
-    """Sums per-step costs of real windows onto the rows they cover, batch by batch.
+    """Sums per-step costs of real windows onto the rows they cover, batch by batch
+    (any number of columns: the errors, and the channels' parts of them).
 
     Holds the rows covered by the real windows ``j0 .. j1 - 1``: ``j0 .. j1 + w - 2``.
     """
@@ -88,7 +90,9 @@ class PathAccumulator:
         return self.sums[rows] / (hi - lo + 1)[:, np.newaxis]
 
 
-def batch_errors(estimator, windows, *, metric, channels, point, metric_params, flatten):
+def batch_errors(
+    estimator, windows, *, metric, channels, point, metric_params, flatten, parts=False
+):
     """Reconstruction error of one batch of windows.
 
     Errors are means over time steps and channels of squared differences (``"mse"``),
@@ -96,6 +100,13 @@ def batch_errors(estimator, windows, *, metric, channels, point, metric_params, 
     divided by ``w * c``), or of the soft-DTW divergence (``"softdtw"``), so that all
     metrics share the scale of a mean squared error; ``"model"`` is the estimator's
     own ``score_windows``.
+
+    With ``parts`` (one error over all channels), the error is followed by ``c``
+    columns that split it among the channels in proportion to each channel's squared
+    difference between the window and its reconstruction: over the window for window
+    errors, step by step for per-step costs (for ``"mse"`` this is the exact
+    decomposition of the error; for the other metrics the split of the unwarped
+    differences).
 
     Parameters
     ----------
@@ -113,23 +124,37 @@ def batch_errors(estimator, windows, *, metric, channels, point, metric_params, 
         ``window`` (DTW band) or ``gamma`` (soft-DTW).
     flatten : bool
         Whether the estimator works on flattened 2D windows.
+    parts : bool, default=False
+        Append the channels' parts of the error (``channels="joint"`` only).
 
     Returns
     -------
     errors : ndarray of shape (b, k) or (b, w, k), float64
+        ``k`` error columns, plus ``c`` part columns with ``parts``.
     """
     b, w, c = windows.shape
     if metric == "model":
-        return np.asarray(estimator.score_windows(windows), dtype=np.float64).reshape(b, 1)
+        errors = np.asarray(estimator.score_windows(windows), dtype=np.float64).reshape(b, 1)
+        if not parts:
+            return errors
     rec = _reconstruct(estimator, windows, flatten)
-    if metric == "mse":
+    squared = None
+    if metric == "mse" or parts:
         squared = (np.asarray(windows, dtype=np.float64) - rec) ** 2
-        if channels == "joint":
-            squared = squared.mean(axis=2, keepdims=True)
-        return squared if point else squared.mean(axis=1)
-    if metric == "dtw":
-        return _dtw_errors(windows, rec, channels, point, metric_params.get("window"))
-    return _softdtw_errors(windows, rec, channels, metric_params.get("gamma", 0.1))
+    if metric == "mse":
+        errors = squared.mean(axis=2, keepdims=True) if channels == "joint" else squared
+        errors = errors if point else errors.mean(axis=1)
+    elif metric == "dtw":
+        errors = _dtw_errors(windows, rec, channels, point, metric_params.get("window"))
+    elif metric == "softdtw":
+        errors = _softdtw_errors(windows, rec, channels, metric_params.get("gamma", 0.1))
+    if not parts:
+        return errors
+    if point:  # each step's cost, split by that step's squared differences
+        split = shares(squared.reshape(b * w, c)).reshape(b, w, c)
+    else:
+        split = shares(squared.sum(axis=1))
+    return np.concatenate([errors, errors * split], axis=-1)
 
 
 def _reconstruct(estimator, windows, flatten):

@@ -5,7 +5,9 @@ timestamp ``t``, as :class:`~ecoai_sklearn.windowing.FFTWindower` makes them, or
 independent samples) and returns error columns, higher = more anomalous, plus optionally
 each row's own readings. A subclass says how a batch of windows is scored
 (:meth:`_WindowScorer._score_batch`) and how it is fitted; this base validates, maps
-window errors onto timestamps and names the columns.
+window errors onto timestamps, splits them among the channels
+(:meth:`_WindowScorer.channel_contributions`), handles several runs (``groups``) and
+names the columns.
 """
 
 import numpy as np
@@ -14,9 +16,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils import (
     StrOptions,
-    _check_feature_names_in,
+    channel_names,
     check_anomaly_labels,
     error_feature_names,
+    group_bounds,
+    shares,
     validate_windows,
     value_feature_names,
 )
@@ -35,8 +39,10 @@ class _WindowScorer(TransformerMixin, BaseEstimator):
     """Base of the window scorers (not public).
 
     Subclasses set ``_error_name`` (the prefix of the error columns), implement
-    ``_score_batch(windows, model, point)`` returning ``(b, k)`` window errors (or
-    ``(b, w, k)`` per-step costs when ``point``), and fit the model they score with.
+    ``_score_batch(windows, model, point, parts)`` returning ``(b, k)`` window errors
+    (or ``(b, w, k)`` per-step costs when ``point``), followed, when ``parts`` (one
+    error over ``c > 1`` channels), by ``c`` columns that split the error among the
+    channels (they sum to it), and fit the model they score with.
     """
 
     _error_name = "error"
@@ -67,10 +73,34 @@ class _WindowScorer(TransformerMixin, BaseEstimator):
         ends = np.arange(n) + 1
         return (counts[ends] - counts[np.maximum(ends - w, 0)]) > 0
 
-    def _candidates(self, n, w, labels, stride=1):
-        """Real windows (rows) at ``stride``, without anomalies with ``fit_on="normal"``."""
+    def _run_bounds(self, groups, n, w):
+        """``(starts, stops)`` of the runs of ``groups`` (one run without), each checked to
+        hold a window (timestamp grain); with ``grain="sample"`` groups are ignored."""
+        if groups is None or self.grain == "sample":
+            return np.array([0]), np.array([n])
+        starts, stops, labels = group_bounds(groups, n)
+        short = np.flatnonzero(stops - starts < w)
+        if short.size:
+            k = int(short[0])
+            raise ValueError(
+                f"groups: the run {labels[k]!r} has {int(stops[k] - starts[k])} rows, fewer "
+                f"than the window length {w}: no window lies inside it. Drop such runs or "
+                "use shorter windows."
+            )
+        return starts, stops
+
+    def _candidates(self, n, w, labels, stride=1, bounds=None):
+        """Real windows (rows) at ``stride``, without anomalies with ``fit_on="normal"``.
+
+        With ``bounds`` (runs), the real windows of each run: those lying inside it.
+        """
         first = w - 1 if self.grain == "timestamp" else 0
-        index = np.arange(first, n, stride)
+        if bounds is None or len(bounds[0]) == 1:
+            index = np.arange(first, n, stride)
+        else:
+            index = np.concatenate(
+                [np.arange(a + first, b, stride) for a, b in zip(*bounds)]
+            ).astype(np.int64)
         if self.fit_on == "normal" and labels is not None:
             index = index[~labels[index]]
         if index.size == 0:
@@ -98,6 +128,96 @@ class _WindowScorer(TransformerMixin, BaseEstimator):
             ``include_values=True``.
         """
         return self._features(self._checked_windows(X), self._model())
+
+    def fit_transform(self, X, y=None, groups=None):
+        """Fit on ``X`` and return the error features of its rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window) or (n_samples, window, n_channels)
+            Windows, as for :meth:`fit`.
+        y : array-like of shape (n_samples,), default=None
+            Labels, as for :meth:`fit`.
+        groups : array-like of shape (n_samples,), default=None
+            Run of each row, as for :meth:`fit`: each run's rows get the features they
+            get when the run is transformed on its own.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out), float64
+        """
+        return self.fit(X, y, groups=groups)._transform_runs(X, groups)
+
+    def _transform_runs(self, X, groups):
+        """Features of the rows of ``X``, each run of ``groups`` as a series of its own."""
+        windows = self._validate_windows(X, reset=False)
+        model = self._model()
+        starts, stops = self._run_bounds(groups, windows.shape[0], windows.shape[1])
+        return np.concatenate(
+            [self._features(windows[a:b], model) for a, b in zip(starts, stops)]
+        )
+
+    def channel_contributions(self, X):
+        """Each channel's share of each row's error: rows sum to 1.
+
+        The error of a row (``-score_samples(X)``, the mean of the error columns) is
+        split among the channels, window by window, and the parts are mapped onto the
+        timestamps like the errors themselves (same ``aggregation``); each row's parts
+        are then divided by their sum. How a window's error is split depends on the
+        scorer (see its Notes): with ``channels="separate"`` each channel's own error
+        column is its part.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window) or (n_samples, window, n_channels)
+            Windows, as for :meth:`transform`.
+
+        Returns
+        -------
+        contributions : ndarray of shape (n_samples, n_channels_), float64
+            Non-negative shares, each row summing to 1 (a row with no error at all is
+            split evenly). Multiply by ``-score_samples(X)[:, None]`` for each channel's
+            part of the error.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from ecoai_sklearn.scoring import KNNWindowScorer
+        >>> from ecoai_sklearn.windowing import FFTWindower
+        >>> t = np.arange(24 * 30)
+        >>> X = np.column_stack([np.sin(2 * np.pi * t / 24 + k) for k in range(3)])
+        >>> X[600:604, 1] += 2.0  # a surge in channel 1
+        >>> windower = FFTWindower(window_size=24).fit(X[:480])
+        >>> scorer = KNNWindowScorer().fit(windower.transform(X[:480]))
+        >>> shares = scorer.channel_contributions(windower.transform(X))
+        >>> shares[600:604].argmax(axis=1).tolist(), bool(np.allclose(shares.sum(axis=1), 1))
+        ([1, 1, 1, 1], True)
+        """
+        return self._score_samples_and_contributions(X)[1]
+
+    def _score_samples_and_contributions(self, X):
+        """``(score_samples(X), channel_contributions(X))`` from one pass."""
+        windows = self._checked_windows(X)
+        errors, parts = self._errors_and_parts(windows, self._model(), 0, windows.shape[0])
+        return -errors.mean(axis=1), shares(parts)
+
+    def _transform_and_contributions(self, X):
+        """``(transform(X), channel_contributions(X))`` from one pass."""
+        windows = self._checked_windows(X)
+        errors, parts = self._errors_and_parts(windows, self._model(), 0, windows.shape[0])
+        if self.include_values:
+            errors = np.hstack([errors, windows[:, -1, :]])
+        return errors, shares(parts)
+
+    def _errors_and_parts(self, windows, model, start, stop):
+        """Error columns and each channel's part of the row error (``(n, c)``)."""
+        if self.channels == "separate" or self.n_channels_ == 1:
+            errors = self._errors(windows, model, start, stop)
+            # the row error is the mean of the columns: column k's part is 1/c of it
+            return errors, errors / errors.shape[1]
+        combined = self._errors(windows, model, start, stop, parts=True)
+        k = self._n_error_columns
+        return combined[:, :k], combined[:, k:]
 
     def score_samples(self, X):
         """Opposite of the mean error of each row: the higher, the more normal.
@@ -142,27 +262,29 @@ class _WindowScorer(TransformerMixin, BaseEstimator):
         # the last step of window t is timestamp t's own (scaled) reading
         return np.hstack([errors, windows[start:stop, -1, :]])
 
-    def _errors(self, windows, model, start, stop):
-        """Error columns of the rows ``start .. stop - 1`` (covering or causal rule)."""
+    def _errors(self, windows, model, start, stop, parts=False):
+        """Error columns of the rows ``start .. stop - 1`` (covering or causal rule),
+        followed with ``parts`` by the channels' parts of the error."""
         n, w = windows.shape[0], windows.shape[1]
         if self.grain == "sample":
-            return self._window_errors(windows, model, start, stop)
+            return self._window_errors(windows, model, start, stop, parts)
         if self.aggregation == "causal":
             # the window ending at each row (rows before the first real window: the first)
             first = max(start, w - 1)
-            errors = self._window_errors(windows, model, first, stop)
+            errors = self._window_errors(windows, model, first, stop, parts)
             return np.concatenate([np.repeat(errors[:1], first - start, axis=0), errors])
         j0, j1 = covering_windows(n, w, start, stop)
-        errors = self._window_errors(windows, model, w - 1 + j0, w - 1 + j1)
+        errors = self._window_errors(windows, model, w - 1 + j0, w - 1 + j1, parts)
         return covering_mean(errors, n, w, start, stop)
 
-    def _window_errors(self, windows, model, start, stop):
-        """Errors ``(stop - start, k)`` of the windows ``start .. stop - 1`` of ``windows``."""
-        out = np.empty((stop - start, self._n_error_columns))
+    def _window_errors(self, windows, model, start, stop, parts=False):
+        """Errors ``(stop - start, k)`` of the windows ``start .. stop - 1`` of ``windows``
+        (and the channels' parts with ``parts``)."""
+        out = np.empty((stop - start, self._n_columns(parts)))
         for begin in range(start, stop, self.batch_size):
             batch = windows[begin : min(begin + self.batch_size, stop)]
             out[begin - start : begin - start + batch.shape[0]] = self._score_batch(
-                batch, model, point=False
+                batch, model, point=False, parts=parts
             )
         return out
 
@@ -170,32 +292,37 @@ class _WindowScorer(TransformerMixin, BaseEstimator):
     def _n_error_columns(self):
         return 1 if self.channels == "joint" else self.n_channels_
 
+    def _n_columns(self, parts):
+        return self._n_error_columns + (self.n_channels_ if parts else 0)
+
     @property
     def _n_features_out(self):
         return self._n_error_columns + (self.n_channels_ if self.include_values else 0)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the features.
+        """Names of the features, with the channels' names.
 
         Parameters
         ----------
         input_features : array-like of str or None, default=None
-            Ignored apart from validation: the features do not derive from single
-            input columns.
+            Names of the channels (the last axis of the windows), as the windower's
+            ``get_feature_names_out`` gives them: a
+            :class:`~sklearn.pipeline.Pipeline` passes them on. None: ``ch0``,
+            ``ch1``, ...
 
         Returns
         -------
         feature_names_out : ndarray of str objects
-            ``["<error>_error"]`` or ``["<error>_error_ch0", ...]`` per channel, then
-            ``["value_ch0", ...]`` with ``include_values=True``.
+            ``["<error>_error"]`` or ``["<error>_error_<channel>", ...]`` per channel,
+            then ``["value_<channel>", ...]`` with ``include_values=True``.
         """
         check_is_fitted(self)
-        _check_feature_names_in(self, input_features, generate_names=False)
+        names = channel_names(self.n_channels_, input_features)
         joint = self.channels == "joint"
-        names = error_feature_names(self._error_name, self.n_channels_, joint=joint)
+        out = error_feature_names(self._error_name, self.n_channels_, joint=joint, names=names)
         if self.include_values:
-            names += value_feature_names(self.n_channels_)
-        return np.asarray(names, dtype=object)
+            out += value_feature_names(self.n_channels_, names)
+        return np.asarray(out, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

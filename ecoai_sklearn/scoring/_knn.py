@@ -5,9 +5,9 @@ from numbers import Integral
 
 import numpy as np
 
-from ..utils import Interval, StrOptions, _fit_context
+from ..utils import Interval, StrOptions, _fit_context, shares
 from ._base import BASE_CONSTRAINTS, _WindowScorer
-from ._knn_kernel import mean_nearest
+from ._knn_kernel import mean_nearest, nearest
 
 
 class KNNWindowScorer(_WindowScorer):
@@ -89,6 +89,21 @@ class KNNWindowScorer(_WindowScorer):
     neighbourhood for ``negative_outlier_factor_``. Thresholds and normalizations fitted
     on the training rows then see errors like those of new data.
 
+    **Channel contributions.** :meth:`channel_contributions` splits a window's error
+    (``channels="joint"``) among the channels in proportion to each channel's part of
+    the squared distances to the ``n_neighbors`` nearest kept windows (the distances
+    of the reduced windows, summed over the neighbours): a window unusual in one
+    channel is far from its neighbours in that channel. The parts are then mapped onto
+    the timestamps like the errors. With ``channels="separate"``, each channel's own
+    error column is its part.
+
+    **Several runs.** ``fit(X, y, groups=...)`` takes the windows of a series of
+    several independent runs one after the other (``groups`` labels each row's run):
+    only the windows that lie inside one run are kept (a window reaching back into the
+    previous run is no training window), and ``fit_transform`` scores each run as a
+    series of its own. Each run's windows transformed later on their own are still
+    recognised as training windows (see above).
+
     **Cost.** One search costs ``n_samples * n_kept`` distances of
     ``n_segments_ * n_channels_`` values, computed in batches with BLAS; the timings of
     the default detector, which uses two of these scorers, are in
@@ -146,7 +161,7 @@ class KNNWindowScorer(_WindowScorer):
         self.include_values = include_values
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, groups=None):
         """Keep (a reduced copy of) the training windows.
 
         Parameters
@@ -156,6 +171,11 @@ class KNNWindowScorer(_WindowScorer):
             timestamp ``t`` (output of :class:`~ecoai_sklearn.windowing.FFTWindower`).
         y : array-like of shape (n_samples,), default=None
             Labels, 1 = anomaly and 0 = normal, used by ``fit_on="normal"``.
+        groups : array-like of shape (n_samples,), default=None
+            Run label of each row when the series holds several independent runs one
+            after the other (each run one contiguous block of rows, at least
+            ``window_length_`` rows long): only windows inside one run are kept. None:
+            one run. Ignored with ``grain="sample"``.
 
         Returns
         -------
@@ -166,8 +186,9 @@ class KNNWindowScorer(_WindowScorer):
         n, w, c = windows.shape
         self.window_length_, self.n_channels_ = w, c
         self._check_rows(n, w, fitting=True)
+        bounds = self._run_bounds(groups, n, w)
         labels = self._window_labels(y, n, w) if self.fit_on == "normal" else None
-        candidates = self._candidates(n, w, labels)
+        candidates = self._candidates(n, w, labels, bounds=bounds)
         if candidates.size <= self.n_neighbors:
             raise ValueError(
                 f"n_neighbors={self.n_neighbors} needs more than {self.n_neighbors} "
@@ -178,7 +199,11 @@ class KNNWindowScorer(_WindowScorer):
         self.n_segments_ = w if self.n_segments is None else min(w, self.n_segments)
         self.train_positions_ = positions
         self.train_windows_ = self._reduce(windows[positions])
-        self._fingerprint = _fingerprint(windows, self.grain)
+        # the training windows as a whole, and each run on its own: where its rows begin
+        self._fingerprints = {_fingerprint(windows, self.grain): 0}
+        if len(bounds[0]) > 1:
+            for a, b in zip(*bounds):
+                self._fingerprints.setdefault(_fingerprint(windows[a:b], self.grain), int(a))
         return self
 
     def _model(self):
@@ -195,8 +220,9 @@ class KNNWindowScorer(_WindowScorer):
         sums = np.add.reduceat(windows, edges[:-1], axis=1)
         return (sums / np.sqrt(lengths)).reshape(b, -1)
 
-    def _score_batch(self, windows, train, *, point=False, positions=None):
-        """Mean distance to the ``n_neighbors`` nearest kept windows, per column."""
+    def _score_batch(self, windows, train, *, point=False, parts=False, positions=None):
+        """Mean distance to the ``n_neighbors`` nearest kept windows, per column; with
+        ``parts`` (joint), followed by each channel's part of it."""
         b, w, c = windows.shape
         query = self._reduce(windows)
         groups = [slice(None)] if self.channels == "joint" else [
@@ -213,30 +239,47 @@ class KNNWindowScorer(_WindowScorer):
             errors[:, k] = mean_nearest(
                 squared, self.n_neighbors, size, positions, self.train_positions_, reach
             )
-        return errors
+        if not parts:
+            return errors
+        index = nearest(squared, self.n_neighbors, positions, self.train_positions_, reach)
+        return np.hstack([errors, errors * self._neighbour_shares(query, train, index, c)])
 
-    def _window_errors(self, windows, train, start, stop):
-        # the training windows scored again: leave each window's overlapping ones out
-        in_sample = _fingerprint(windows, self.grain) == self._fingerprint
-        out = np.empty((stop - start, self._n_error_columns))
+    def _neighbour_shares(self, query, train, index, c):
+        """Each channel's share of the squared distances to the chosen neighbours."""
+        valid = index >= 0
+        diff = query[:, np.newaxis, :] - train[np.where(valid, index, 0)]
+        squared = (diff * diff).reshape(*index.shape, -1, c).sum(axis=2)  # (b, k, c)
+        return shares((squared * valid[:, :, np.newaxis]).sum(axis=1))
+
+    def _window_errors(self, windows, train, start, stop, parts=False):
+        # the training windows scored again (all, or one run's): leave each window's
+        # overlapping ones out
+        fingerprints = getattr(self, "_fingerprints", None)
+        if fingerprints is None:  # a scorer saved before runs were supported
+            fingerprints = {getattr(self, "_fingerprint", None): 0}
+        offset = fingerprints.get(_fingerprint(windows, self.grain))
+        out = np.empty((stop - start, self._n_columns(parts)))
         for begin in range(start, stop, self.batch_size):
             end = min(begin + self.batch_size, stop)
-            positions = np.arange(begin, end, dtype=np.int64) if in_sample else None
+            positions = None
+            if offset is not None:
+                positions = np.arange(offset + begin, offset + end, dtype=np.int64)
             out[begin - start : end - start] = self._score_batch(
-                windows[begin:end], train, positions=positions
+                windows[begin:end], train, parts=parts, positions=positions
             )
         return out
 
 
 def _fingerprint(windows, grain):
     """A digest of the windows: of the series behind them when they are consecutive
-    (the first window and every last step), of every value when they are samples."""
+    (every last step: the rows themselves, whatever the padding before the first, so
+    that a run's windows cut alone or out of the whole series match), of every value
+    when they are samples."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(np.asarray(windows.shape, dtype=np.int64).tobytes())
     digest.update(str(windows.dtype).encode())
     if grain == "sample":
         digest.update(np.ascontiguousarray(windows).tobytes())
     else:
-        digest.update(np.ascontiguousarray(windows[0]).tobytes())
         digest.update(np.ascontiguousarray(windows[:, -1, :]).tobytes())
     return digest.hexdigest()

@@ -63,3 +63,41 @@ def mean_nearest(squared, k, size, positions, train_positions, reach):
             total += np.sqrt(best[r] / size)
         out[i] = total / count if count > 0 else np.inf
     return out
+
+
+@njit(cache=True, nogil=True)
+def nearest(squared, k, positions, train_positions, reach):
+    """Columns of the ``k`` smallest entries of each row of ``squared``, with the rule of
+    :func:`mean_nearest` (overlapping kept windows skipped; ties: the first column).
+
+    Returns
+    -------
+    index : ndarray of shape (b, k), int64
+        Columns in increasing order of distance; -1 where a row has fewer than ``k``
+        usable columns.
+    """
+    b, m = squared.shape
+    index = np.full((b, k), -1, dtype=np.int64)
+    best = np.empty(k)
+    for i in range(b):
+        count = 0
+        for j in range(m):
+            if positions[i] >= 0 and abs(positions[i] - train_positions[j]) < reach:
+                continue
+            d = squared[i, j]
+            if d < 0.0:
+                d = 0.0
+            if count < k:
+                slot = count
+                count += 1
+            elif d < best[k - 1]:
+                slot = k - 1
+            else:
+                continue
+            while slot > 0 and best[slot - 1] > d:
+                best[slot] = best[slot - 1]
+                index[i, slot] = index[i, slot - 1]
+                slot -= 1
+            best[slot] = d
+            index[i, slot] = j
+    return index

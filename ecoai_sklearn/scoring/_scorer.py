@@ -187,6 +187,23 @@ class DTWReconstructionScorer(_WindowScorer):
     output. The last ``w - 1`` rows of a chunk get their final values only once the
     next rows arrive (later windows cover them too).
 
+    **Channel contributions.** :meth:`channel_contributions` splits each row's error
+    (``channels="joint"``) among the channels in proportion to each channel's squared
+    difference between the windows and their reconstructions: step by step with
+    ``aggregation="path"`` (each step's cost is split by that step's differences),
+    over each window otherwise, then mapped onto the timestamps like the errors. For
+    ``metric="mse"`` this is the exact decomposition of the error into channels; for
+    ``"dtw"``, ``"softdtw"`` and ``"model"`` it splits the error as the unwarped
+    differences are split. With ``channels="separate"``, each channel's own error
+    column is its part.
+
+    **Several runs.** ``fit(X, y, groups=...)`` takes the windows of a series of several
+    independent runs one after the other (``groups`` labels each row's run, each run
+    one contiguous block of at least ``w`` rows): the autoencoder trains only on
+    windows lying inside one run (those reaching back into the previous run are left
+    out, as the padded windows before the first row), and :meth:`fit_transform` gives
+    each run's rows the features of the run transformed on its own.
+
     **Training.** The autoencoder trains on every ``train_stride_``-th real window
     (timestamp grain) or row (sample grain), ``fit_on`` selecting normal ones, which
     are copied into one training array of ``n_train_windows_`` windows (plus the
@@ -273,7 +290,7 @@ class DTWReconstructionScorer(_WindowScorer):
         # the estimator and augmenter validate their own parameters in their fit
         prefer_skip_nested_validation=True
     )
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, groups=None):
         """Train a clone of the autoencoder on (strided, optionally normal) windows.
 
         Parameters
@@ -284,17 +301,21 @@ class DTWReconstructionScorer(_WindowScorer):
         y : array-like of shape (n_samples,), default=None
             Labels, 1 = anomaly and 0 = normal, used by ``fit_on="normal"`` (and given
             to the augmenter); ignored with ``fit_on="all"``.
+        groups : array-like of shape (n_samples,), default=None
+            Run label of each row when the series holds several independent runs one
+            after the other (see Notes): only windows inside one run train the
+            autoencoder. None: one run. Ignored with ``grain="sample"``.
 
         Returns
         -------
         self : DTWReconstructionScorer
             The fitted scorer.
         """
-        self._fit(X, y)
+        self._fit(X, y, groups)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, groups=None):
         """Fit, and return out-of-sample features of the training rows (cross fitting).
 
         With ``cv=K``, the rows are cut into ``K`` contiguous blocks; block ``k``'s
@@ -313,6 +334,9 @@ class DTWReconstructionScorer(_WindowScorer):
             Windows, as for :meth:`fit`.
         y : array-like of shape (n_samples,), default=None
             Labels, as for :meth:`fit`.
+        groups : array-like of shape (n_samples,), default=None
+            Run of each row, as for :meth:`fit`: each run's rows get the features of
+            the run transformed on its own.
 
         Returns
         -------
@@ -324,18 +348,18 @@ class DTWReconstructionScorer(_WindowScorer):
             raise ValueError(
                 f"cv={self.cv} blocks need at least {self.cv} rows; X has n_samples={len(X)}."
             )
-        windows, labels = self._fit(X, y)
+        windows, labels, bounds = self._fit(X, y, groups)
         if self.cv is None:
-            return self._features(windows, self.estimator_)
+            return self._run_features(windows, self.estimator_, bounds, 0, windows.shape[0])
         n, w = windows.shape[0], windows.shape[1]
         features = np.empty((n, self._n_features_out))  # errors, then values
-        bounds = np.linspace(0, n, self.cv + 1).round().astype(int)
-        for k, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
+        edges = np.linspace(0, n, self.cv + 1).round().astype(int)
+        for k, (start, stop) in enumerate(zip(edges[:-1], edges[1:])):
             if start == stop:
                 continue
             # candidate windows: all those covering no row of the block [start, stop)
             reach = stop + w - 1 if self.grain == "timestamp" else stop
-            candidates = self._candidates(n, w, labels)
+            candidates = self._candidates(n, w, labels, bounds=bounds)
             candidates = candidates[(candidates < start) | (candidates >= reach)]
             if candidates.size == 0:
                 raise ValueError(
@@ -347,10 +371,19 @@ class DTWReconstructionScorer(_WindowScorer):
             size = min(candidates.size, self.n_train_windows_)
             spread = np.unique(np.linspace(0, candidates.size - 1, size).round().astype(int))
             estimator = self._train(self._make_estimator(), windows, candidates[spread], labels)
-            features[start:stop] = self._features(windows, estimator, start, stop)
+            features[start:stop] = self._run_features(windows, estimator, bounds, start, stop)
         return features
 
-    def _fit(self, X, y):
+    def _run_features(self, windows, estimator, bounds, start, stop):
+        """Features of the rows ``start .. stop - 1``, each run a series of its own."""
+        parts = []
+        for a, b in zip(*bounds):
+            lo, hi = max(start, a), min(stop, b)
+            if lo < hi:
+                parts.append(self._features(windows[a:b], estimator, lo - a, hi - a))
+        return np.concatenate(parts)
+
+    def _fit(self, X, y, groups=None):
         """Validate, select the training windows and train ``estimator_`` on them."""
         self._check_options()
         self.estimator_ = self._make_estimator()
@@ -359,17 +392,19 @@ class DTWReconstructionScorer(_WindowScorer):
         self.window_length_ = w
         self.n_channels_ = c
         self._check_rows(n, w, fitting=True)
+        bounds = self._run_bounds(groups, n, w)
         if self.train_stride == "auto":
-            self.train_stride_ = auto_train_stride(w, n - w + 1) if self.grain == "timestamp" else 1
+            n_real = int((bounds[1] - bounds[0] - w + 1).sum())
+            self.train_stride_ = auto_train_stride(w, n_real) if self.grain == "timestamp" else 1
         else:
             self.train_stride_ = int(self.train_stride)
         labels = self._training_labels(y, n, w)
 
-        index = self._candidates(n, w, labels, stride=self.train_stride_)
+        index = self._candidates(n, w, labels, stride=self.train_stride_, bounds=bounds)
         self.n_train_windows_ = int(index.size)
         self.augmenter_ = None if self.augmenter is None else clone(self.augmenter)
         self._train(self.estimator_, windows, index, labels, augmenter=self.augmenter_)
-        return windows, labels
+        return windows, labels, bounds
 
     def _train(self, estimator, windows, index, labels, augmenter=None):
         """Fit ``estimator`` on ``windows[index]``, augmented when an augmenter is set."""
@@ -460,20 +495,21 @@ class DTWReconstructionScorer(_WindowScorer):
     def _error_name(self):
         return self.metric
 
-    def _errors(self, windows, estimator, start, stop):
-        """Error columns of the rows ``start .. stop - 1``."""
+    def _errors(self, windows, estimator, start, stop, parts=False):
+        """Error columns of the rows ``start .. stop - 1`` (and the channels' parts)."""
         if self.grain == "sample" or self.aggregation != "path":
-            return super()._errors(windows, estimator, start, stop)
+            return super()._errors(windows, estimator, start, stop, parts)
         n, w = windows.shape[0], windows.shape[1]
         j0, j1 = covering_windows(n, w, start, stop)
         real = windows[w - 1 + j0 : w - 1 + j1]
-        accumulator = PathAccumulator(n, w, self._n_error_columns, j0, j1)
+        accumulator = PathAccumulator(n, w, self._n_columns(parts), j0, j1)
         for begin in range(0, real.shape[0], self.batch_size):
             batch = real[begin : begin + self.batch_size]
-            accumulator.add(j0 + begin, self._score_batch(batch, estimator, point=True))
+            costs = self._score_batch(batch, estimator, point=True, parts=parts)
+            accumulator.add(j0 + begin, costs)
         return accumulator.result(start, stop)
 
-    def _score_batch(self, windows, estimator, *, point):
+    def _score_batch(self, windows, estimator, *, point, parts=False):
         return batch_errors(
             estimator,
             windows,
@@ -482,4 +518,5 @@ class DTWReconstructionScorer(_WindowScorer):
             point=point,
             metric_params={} if self.metric_params is None else self.metric_params,
             flatten=not hasattr(estimator, "reconstruct"),
+            parts=parts,
         )

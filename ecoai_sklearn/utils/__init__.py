@@ -2,7 +2,8 @@
 
 What more than one package needs, written once: the anomaly-label rule
 (:func:`check_anomaly_labels`), runs of consecutive anomalies with one end convention
-(half-open ``[start, stop)``, :func:`runs`), the names of detector outputs and the rule
+(half-open ``[start, stop)``, :func:`runs`), independent runs of one series
+(``groups``, :func:`group_bounds`), the names of detector outputs and the rule
 from a detector to an anomaly score and label (:func:`anomaly_outputs`), validation of
 series and windows (text and complex numbers are a ``TypeError``, NaN and inf a
 ``ValueError``, a bool is never a number: :class:`Interval`), the CSV parser, the
@@ -50,6 +51,7 @@ from ._csv import (
     timestamps_from_text,
 )
 from ._docstring import Substitution
+from ._groups import group_bounds
 from ._labels import (
     PRED_CONVENTIONS,
     as_1d,
@@ -59,6 +61,9 @@ from ._labels import (
     describe_values,
 )
 from ._output import (
+    CHANNEL_PREFIX,
+    CONTRIBUTION_PREFIX,
+    IMPUTED_COLUMN,
     LABEL_COLUMN,
     ROW_COLUMN,
     SCORE_COLUMN,
@@ -66,8 +71,11 @@ from ._output import (
     TIMESTAMP_COLUMN,
     VALUE_PREFIX,
     anomaly_outputs,
+    channel_names,
+    contribution_names,
     error_feature_names,
     is_value_feature,
+    shares,
     sub_estimators,
     value_feature_names,
     walk_estimators,
@@ -89,7 +97,10 @@ from ._validation import (
 )
 
 __all__ = [
+    "CHANNEL_PREFIX",
+    "CONTRIBUTION_PREFIX",
     "DELIMITERS",
+    "IMPUTED_COLUMN",
     "LABEL_COLUMN",
     "MISSING_TOKENS",
     "PRED_CONVENTIONS",
@@ -121,10 +132,13 @@ __all__ = [
     "check_predictions",
     "check_scores",
     "check_series",
+    "channel_names",
     "check_windows",
+    "contribution_names",
     "describe_values",
     "error_feature_names",
     "fail_at",
+    "group_bounds",
     "is_number_column",
     "invalid_params",
     "is_value_feature",
@@ -140,6 +154,7 @@ __all__ = [
     "runs",
     "runs_hit",
     "runs_reduce",
+    "shares",
     "shorten",
     "sniff_delimiter",
     "source_name",

@@ -1,9 +1,12 @@
 """What a detector outputs, named and computed once for the whole package (private).
 
-- the column names of the per-timestamp features of the reconstruction scorers
-  (:func:`error_feature_names`, :func:`value_feature_names`, :data:`VALUE_PREFIX`);
+- the names of the channels (:func:`channel_names`: the user's, or ``ch0``, ``ch1``, ...)
+  and of the per-timestamp features of the window scorers (:func:`error_feature_names`,
+  :func:`value_feature_names`, :data:`VALUE_PREFIX`);
 - the columns of a scored series (:data:`TIMESTAMP_COLUMN`, :data:`ROW_COLUMN`,
-  :data:`SCORE_COLUMN`, :data:`LABEL_COLUMN`), as the command line writes them;
+  :data:`SCORE_COLUMN`, :data:`LABEL_COLUMN`, :data:`IMPUTED_COLUMN`, the channel
+  contributions :func:`contribution_names`), as the command line and
+  ``ecoai_sklearn.pipelines.detection_frame`` write them;
 - the one rule from a fitted outlier detector to an anomaly score and a label
   (:func:`anomaly_outputs`);
 - the steps of a composite estimator (:func:`sub_estimators`, :func:`walk_estimators`).
@@ -13,17 +16,56 @@ import numpy as np
 from sklearn.utils import Bunch
 
 #: prefix of the reading columns a scorer appends (``include_values=True``)
-VALUE_PREFIX = "value_ch"
+VALUE_PREFIX = "value_"
+#: prefix of the generated name of an unnamed channel: ``ch0``, ``ch1``, ...
+CHANNEL_PREFIX = "ch"
+#: prefix of the columns holding each channel's share of a row's anomaly
+CONTRIBUTION_PREFIX = "contribution_"
 
 TIMESTAMP_COLUMN = "timestamp"
 ROW_COLUMN = "row"
 SCORE_COLUMN = "score"
 LABEL_COLUMN = "label"
+IMPUTED_COLUMN = "imputed"
 SERIES_ID_COLUMN = "series_id"
 
 
-def error_feature_names(metric, n_channels, *, joint):
-    """``["<metric>_error"]``, or ``["<metric>_error_ch0", ...]`` one per channel.
+def channel_names(n_channels, names=None, *, name="input_features"):
+    """The channels' names: ``names`` as strings, or ``["ch0", "ch1", ...]``.
+
+    Parameters
+    ----------
+    n_channels : int
+        Number of channels.
+    names : array-like of str or None, default=None
+        The names given (e.g. a windower's ``get_feature_names_out()``).
+    name : str, default="input_features"
+        How an error names the parameter that held ``names``.
+
+    Returns
+    -------
+    names : list of str
+
+    Raises
+    ------
+    ValueError
+        If ``names`` does not hold ``n_channels`` names.
+    """
+    if names is None:
+        return [f"{CHANNEL_PREFIX}{k}" for k in range(n_channels)]
+    if isinstance(names, str):
+        names = [names]
+    names = [str(value) for value in names]
+    if len(names) != n_channels:
+        raise ValueError(
+            f"{name} must hold one name per channel ({n_channels}); got {len(names)}: "
+            f"{names[:8]}."
+        )
+    return names
+
+
+def error_feature_names(metric, n_channels, *, joint, names=None):
+    """``["<metric>_error"]``, or ``["<metric>_error_<channel>", ...]`` one per channel.
 
     Parameters
     ----------
@@ -33,6 +75,8 @@ def error_feature_names(metric, n_channels, *, joint):
         Number of channels.
     joint : bool
         One error over all channels, or one per channel.
+    names : list of str or None, default=None
+        Channel names (default ``ch0``, ``ch1``, ...).
 
     Returns
     -------
@@ -40,17 +84,43 @@ def error_feature_names(metric, n_channels, *, joint):
     """
     if joint:
         return [f"{metric}_error"]
-    return [f"{metric}_error_ch{k}" for k in range(n_channels)]
+    return [f"{metric}_error_{channel}" for channel in channel_names(n_channels, names)]
 
 
-def value_feature_names(n_channels):
-    """``["value_ch0", ...]``: the reading columns a scorer appends."""
-    return [f"{VALUE_PREFIX}{k}" for k in range(n_channels)]
+def value_feature_names(n_channels, names=None):
+    """``["value_ch0", ...]`` (or ``value_<channel>``): the reading columns a scorer appends."""
+    return [f"{VALUE_PREFIX}{channel}" for channel in channel_names(n_channels, names)]
 
 
 def is_value_feature(name):
     """Whether a feature name is a reading column rather than an error."""
     return str(name).startswith(VALUE_PREFIX)
+
+
+def contribution_names(names):
+    """``["contribution_<channel>", ...]``: the columns of the channels' shares."""
+    return [f"{CONTRIBUTION_PREFIX}{channel}" for channel in names]
+
+
+def shares(parts):
+    """Rows of non-negative ``parts`` divided by their sum: each row sums to 1.
+
+    A row whose parts are all 0 (or not finite) is split evenly among the channels.
+
+    Parameters
+    ----------
+    parts : ndarray of shape (n, c)
+        Each channel's part of each row's error (clipped at 0 here).
+
+    Returns
+    -------
+    shares : ndarray of shape (n, c), float64
+    """
+    parts = np.clip(np.nan_to_num(np.asarray(parts, dtype=np.float64), posinf=0.0), 0.0, None)
+    total = parts.sum(axis=1, keepdims=True)
+    even = np.full_like(parts, 1.0 / max(parts.shape[1], 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, parts / np.where(total > 0, total, 1.0), even)
 
 
 def anomaly_outputs(detector, X, *, name=None):

@@ -8,7 +8,15 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils import Interval, StrOptions, _fit_context, validate_series
+from ..utils import (
+    Interval,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+    channel_names,
+    group_bounds,
+    validate_series,
+)
 from ._periods import find_periods
 
 _OUTPUT_CONTAINERS = (None, "default", "pandas", "polars")
@@ -112,11 +120,20 @@ class FFTWindower(TransformerMixin, BaseEstimator):
     shared nor modified. Call :func:`numpy.ascontiguousarray` (or ``.copy()``) to get
     a writeable, contiguous array.
 
-    **Output container.** A 3D array cannot be a DataFrame: ``set_output`` accepts any
-    container so that ``Pipeline.set_output(transform="pandas")`` works, but this
-    step's output stays an ndarray. For the same reason there is no
-    ``get_feature_names_out``; the channels keep the order of ``feature_names_in_``
-    along the last axis.
+    **Output container and names.** A 3D array cannot be a DataFrame: ``set_output``
+    accepts any container so that ``Pipeline.set_output(transform="pandas")`` works,
+    but this step's output stays an ndarray. :meth:`get_feature_names_out` names its
+    last axis, the channels (``feature_names_in_``, else ``ch0``, ``ch1``, ...), which a
+    :class:`~sklearn.pipeline.Pipeline` passes on to the scorer after this step, so
+    that its columns carry the channel names (``knn_error_voltage``).
+
+    **Several runs.** ``fit(X, groups=...)`` takes a series of several independent
+    runs one after the other (``groups`` labels each row's run, one contiguous block
+    per run): the periods of ``"auto"`` are searched in the longest run, where no
+    jump from one run to the next blurs the spectrum. The windows of ``transform``
+    are cut from ``X`` as one series; the window scorers given the same ``groups``
+    use only the windows that lie inside one run (see
+    :class:`~ecoai_sklearn.scoring.KNNWindowScorer`).
 
     Examples
     --------
@@ -177,7 +194,7 @@ class FFTWindower(TransformerMixin, BaseEstimator):
         self.max_size = max_size
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, groups=None):
         """Choose the window length (find the periods of ``X`` if ``"auto"``).
 
         Parameters
@@ -186,6 +203,10 @@ class FFTWindower(TransformerMixin, BaseEstimator):
             Training series, rows in time order, without missing values.
         y : None
             Ignored.
+        groups : array-like of shape (n_timestamps,), default=None
+            Run label of each row when ``X`` holds several independent runs one after
+            the other (each run one contiguous block of rows): the periods are searched
+            in the longest run. None: ``X`` is one run.
 
         Returns
         -------
@@ -193,6 +214,10 @@ class FFTWindower(TransformerMixin, BaseEstimator):
             The fitted windower.
         """
         X = validate_series(self, X, dtype=[np.float64, np.float32])
+        if groups is not None:
+            starts, stops, _ = group_bounds(groups, X.shape[0])
+            longest = int(np.argmax(stops - starts))
+            X = X[starts[longest] : stops[longest]]
         n_periods = self.period_rank + 1 if self.n_periods is None else self.n_periods
         if self.period_rank >= n_periods:
             raise ValueError(
@@ -207,8 +232,9 @@ class FFTWindower(TransformerMixin, BaseEstimator):
             self.window_size_ = int(self.window_size)
             self.window_rule_ = "fixed"
         if X.shape[0] < 2 * self.window_size_:
+            where = "its longest run (groups)" if groups is not None else "X"
             raise ValueError(
-                f"X has n_samples={X.shape[0]} timestamps but window_size="
+                f"{where} has n_samples={X.shape[0]} timestamps but window_size="
                 f"{self.window_size_} needs at least {2 * self.window_size_} "
                 "(two windows) to fit."
             )
@@ -263,6 +289,35 @@ class FFTWindower(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_series(self, X, reset=False, dtype=[np.float64, np.float32])
         return _sliding_windows(X, self.window_size_, self.padding)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the channels, the last axis of the windows.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Channel names, e.g. from the step before this one in a Pipeline; they must
+            match ``feature_names_in_`` when it is set. None: ``feature_names_in_``,
+            else ``ch0``, ``ch1``, ...
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects of shape (n_features_in_,)
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from ecoai_sklearn.windowing import FFTWindower
+        >>> X = pd.DataFrame({"current": range(8), "voltage": range(8)}, dtype=float)
+        >>> FFTWindower(window_size=2).fit(X).get_feature_names_out()
+        array(['current', 'voltage'], dtype=object)
+        """
+        check_is_fitted(self)
+        if input_features is None and not hasattr(self, "feature_names_in_"):
+            names = channel_names(self.n_features_in_)
+        else:
+            names = _check_feature_names_in(self, input_features)
+        return np.asarray(names, dtype=object)
 
     def set_output(self, *, transform=None):
         """Accept an output container request; the output stays a 3D ndarray.
