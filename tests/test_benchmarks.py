@@ -148,7 +148,7 @@ def test_quality_peers_score_every_row_and_the_centre_alignment():
         :, np.newaxis
     ]
     X[1500:1503] += 3.0
-    peer = bench_quality.WindowPeer("knn").fit(X[:1000])
+    peer = bench_quality.WindowPeer("lof").fit(X[:1000])
     scores = peer.score(X)
     assert peer.w_ == 50 and scores.shape == (2000,)
     # a window's score goes to its centre: the peak lies within half a window of the spike
