@@ -75,6 +75,20 @@ def test_training_series_ignores_overlapping_windows():
     assert np.median(want) > 2 * np.median(naive)
 
 
+def test_a_training_series_shorter_than_two_windows_still_gets_finite_errors():
+    # windows 1 .. 39 overlap every kept window: with nothing left to compare them
+    # with, they are compared with all kept windows (self-match included)
+    W = _windows(_series(80), 40)
+    got = KNNWindowScorer(2, n_segments=None, aggregation="causal").fit(W).transform(W)
+    assert np.all(np.isfinite(got[39:]))
+    real = np.arange(39, 80)
+    want = _oracle_window_errors(W[real], W[real], 2)
+    # (the self-match distance is 0 up to rounding of the expanded square)
+    assert_allclose(got[40:79, 0], want[1:40], rtol=1e-9, atol=1e-7)
+    covering = KNNWindowScorer(2, n_segments=None).fit(W).transform(W)
+    assert np.all(np.isfinite(covering))
+
+
 def test_a_surge_lights_up_the_rows_it_covers():
     X = _series(720)
     X[600:606] += 1.5

@@ -27,7 +27,8 @@ def mean_nearest(squared, k, size, positions, train_positions, reach):
         Position of each kept window.
     reach : int
         A kept window less than ``reach`` positions from a query window of the training
-        series overlaps it and is skipped.
+        series overlaps it and is skipped, unless every kept window does (a short
+        training series): that query window is then compared with all of them.
 
     Returns
     -------
@@ -38,10 +39,19 @@ def mean_nearest(squared, k, size, positions, train_positions, reach):
     best = np.empty(k)
     for i in range(b):
         count = 0
-        for j in range(m):
-            if positions[i] >= 0 and abs(positions[i] - train_positions[j]) < reach:
+        exclude = positions[i] >= 0
+        j = 0
+        while j < m:
+            if exclude and abs(positions[i] - train_positions[j]) < reach:
+                j += 1
+                if j == m and count == 0:
+                    # every kept window overlaps this one: compare with all of them
+                    # rather than return no error at all
+                    exclude = False
+                    j = 0
                 continue
             d = squared[i, j]
+            j += 1
             if d < 0.0:
                 d = 0.0
             if count < k:
@@ -61,7 +71,7 @@ def mean_nearest(squared, k, size, positions, train_positions, reach):
         total = 0.0
         for r in range(count):
             total += np.sqrt(best[r] / size)
-        out[i] = total / count if count > 0 else np.inf
+        out[i] = total / count
     return out
 
 
@@ -81,10 +91,18 @@ def nearest(squared, k, positions, train_positions, reach):
     best = np.empty(k)
     for i in range(b):
         count = 0
-        for j in range(m):
-            if positions[i] >= 0 and abs(positions[i] - train_positions[j]) < reach:
+        exclude = positions[i] >= 0
+        j = 0
+        while j < m:
+            if exclude and abs(positions[i] - train_positions[j]) < reach:
+                j += 1
+                if j == m and count == 0:
+                    exclude = False
+                    j = 0
                 continue
             d = squared[i, j]
+            col = j
+            j += 1
             if d < 0.0:
                 d = 0.0
             if count < k:
@@ -99,5 +117,5 @@ def nearest(squared, k, positions, train_positions, reach):
                 index[i, slot] = index[i, slot - 1]
                 slot -= 1
             best[slot] = d
-            index[i, slot] = j
+            index[i, slot] = col
     return index
