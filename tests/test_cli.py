@@ -17,6 +17,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.pipeline import make_pipeline
@@ -1042,6 +1043,30 @@ def test_demo_with_the_fast_detector(tmp_path, capsys):
     assert "point-wise" in out and "event-wise" in out
     assert f"plot     {plot}" in out
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+class NeverAlarm(OutlierMixin, BaseEstimator):
+    """A detector whose cut no row crosses."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def decision_function(self, X):
+        return np.ones(len(X))
+
+    def predict(self, X):
+        return np.ones(len(X), dtype=int)
+
+
+@pytest.mark.parametrize("detector", ["never", "fast"])
+def test_demo_says_why_when_nothing_is_flagged(monkeypatch, capsys, detector):
+    monkeypatch.setitem(DETECTORS, "never", (lambda random_state=None: NeverAlarm(), "test"))
+    assert main(["demo", "--detector", detector, "--days", "8", "--no-plot", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    flagged_nothing = "detected           0 rows" in out
+    assert flagged_nothing == (detector == "never")
+    assert ("no row crossed the detector's cut" in out) == flagged_nothing
 
 
 def test_demo_without_matplotlib(monkeypatch, tmp_path, capsys):
