@@ -164,3 +164,29 @@ def test_bench_quality_quick(data_dir):
     for result in results.values():
         assert result["status"] == "ok" and 0 <= result["pr_auc"] <= 1
         assert 0 <= result["vus_pr"] <= 1
+
+
+def test_alarm_cuts_auto_is_the_ensemble_rule_and_left_spread_ignores_the_upper_tail():
+    from benchmarks import bench_alarms
+    from ecoai_sklearn.pipelines._ensemble import _offset
+
+    rng = np.random.default_rng(0)
+    train = rng.standard_normal(5000)
+    cuts = bench_alarms.cuts(train)
+    assert cuts["auto"] == pytest.approx(-_offset(-train, "auto"))
+    assert cuts["mad3"] < cuts["auto"] < cuts["mad5"]
+    # anomalies in the training rows (an upper tail) widen the MAD more than the spread
+    # below the median, which moves only with the median itself
+    tailed = bench_alarms.cuts(np.concatenate([train, 10 + rng.standard_normal(1500)]))
+    assert tailed["auto"] - cuts["auto"] > 1.3 * (tailed["left_mad4"] - cuts["left_mad4"]) > 0
+
+
+@pytest.mark.slow
+def test_bench_alarms_quick(data_dir):
+    from benchmarks import bench_alarms
+
+    results = bench_alarms.main(["--quick"])
+    assert any(name.startswith("demo:") for name in results)
+    for result in results.values():
+        assert result["auto_matches_predict"]
+        assert all(0 <= result[rule]["event_f1"] <= 1 for rule in ("auto", "q0.99"))
