@@ -12,7 +12,8 @@ Usage::
 
     python -m benchmarks.bench_default                 # 1 and 2 BLAS threads, idle and busy
     python -m benchmarks.bench_default --quick         # 8 weeks, one repeat
-    python -m benchmarks.bench_default --research      # also the research detector (slow)
+    python -m benchmarks.bench_default --research      # also the research detector (slow),
+                                                       # with 1 and 2 torch threads
 """
 
 import argparse
@@ -65,14 +66,16 @@ class _Busy:
 
 def measure(X, repeats, research):
     detectors = [(label, threads, jobs, "default") for label, threads, jobs in SETTINGS]
-    if research:
+    if research:  # torch threads of the autoencoder: its n_threads, set to the same count
         detectors.append(("research, 1 thread", 1, None, "research"))
+        detectors.append(("research, 2 threads", 2, None, "research"))
     rows = []
     for label, threads, jobs, kind in detectors:
 
-        def make(jobs=jobs, kind=kind):
+        def make(jobs=jobs, kind=kind, threads=threads):
             if kind == "research":
-                return make_fft_cnngru_detector(random_state=0)
+                params = {"n_threads": threads}
+                return make_fft_cnngru_detector(random_state=0, estimator_params=params)
             return make_default_detector(n_jobs=jobs)
 
         medians = {}
