@@ -190,3 +190,14 @@ def test_bench_alarms_quick(data_dir):
     for result in results.values():
         assert result["auto_matches_predict"]
         assert all(0 <= result[rule]["event_f1"] <= 1 for rule in ("auto", "q0.99"))
+
+
+def test_quality_groups_by_source_and_generated_series_hold_anomalies():
+    from benchmarks import bench_quality
+
+    assert bench_quality.group_of("skab:valve1/0 [8 ch]") == "skab 8 ch"
+    assert bench_quality.group_of("nab:realTweets/Twitter_volume_KO") == "nab"
+    name, X, y = next(bench_quality.generated_series(seeds=[0], n_days=8))
+    assert name == "generated:0" and X.shape == (8 * 96, 4) and set(np.unique(y)) <= {0, 1}
+    series = bench_quality.load_series(["generated"])
+    assert series and all(y[len(y) // 2 :].any() for _, _, y in series)
