@@ -67,8 +67,8 @@ class _Busy:
 def measure(X, repeats, research):
     detectors = [(label, threads, jobs, "default") for label, threads, jobs in SETTINGS]
     if research:  # torch threads of the autoencoder: its n_threads, set to the same count
-        detectors.append(("research, 1 thread", 1, None, "research"))
-        detectors.append(("research, 2 threads", 2, None, "research"))
+        detectors.append(("1 thread", 1, None, "research"))
+        detectors.append(("2 threads", 2, None, "research"))
     rows = []
     for label, threads, jobs, kind in detectors:
 
