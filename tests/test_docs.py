@@ -275,3 +275,13 @@ def test_sphinx_build_without_warnings(tmp_path):
     api = (out / "api.html").read_text(encoding="utf-8")
     assert "ecoai_sklearn.neural.CNNGRUAE.html" in api
     shutil.rmtree(out)
+
+
+def test_readme_quickstart_prints_what_the_readme_says(capsys):
+    """The README's quickstart code, run as written, prints its "It prints" block."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quickstart = readme.split("## Quickstart", 1)[1]
+    code = quickstart.split("```python\n", 1)[1].split("```", 1)[0]
+    printed = quickstart.split("It prints:", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out == printed
