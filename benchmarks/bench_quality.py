@@ -19,7 +19,10 @@ Methods:
   window lengths;
   ``research``:
   ``make_fft_cnngru_detector(random_state=0)``; ``knn_detector``, ``pca_detector``:
-  our single-scorer factories;
+  our single-scorer factories; the variants of ``VARIANTS`` (the default with PCA members
+  combined by their mean or robustly normalised, whole windows instead of 32 PAA
+  segments, channels scored separately, 10 neighbours, a third window of 16 samples),
+  run only when named;
 - peers on lagged windows, as TSB-AD runs them ("Sub-" methods, Liu & Paparrizos,
   NeurIPS 2024): the window is the series' ACF period (TSB-AD's ``find_length_rank``:
   the highest autocorrelation peak between lags 3 and 300, else 125), each channel
@@ -71,6 +74,16 @@ GROUPS = {
     "skab_multi": "skab_multivariate.csv",
 }
 OURS = ("default", "selected", "knn_pca", "knn_detector", "pca_detector", "research")
+#: variants of the default weighed against it (not run unless named in --methods):
+#: make_ensemble_detector keywords, then parameters set on every member
+VARIANTS = {
+    "knn_pca_mean": ({"members": ("knn", "pca"), "combination": "mean"}, {}),
+    "knn_pca_robust": ({"members": ("knn", "pca"), "normalization": "robust"}, {}),
+    "knn_whole_windows": ({"members": ("knn",)}, {"scorer__n_segments": None}),
+    "knn_separate_channels": ({"members": ("knn",)}, {"scorer__channels": "separate"}),
+    "knn_k10": ({"members": ("knn",), "n_neighbors": 10}, {}),
+    "knn_three_windows": ({"members": ("knn",), "window_sizes": ("auto", 64, 16)}, {}),
+}
 PEERS = ("iforest", "lof", "knn", "pca", "pyod_ae")
 METRICS = ("pr_auc", "vus_pr", "roc_auc")
 OUT = Path(__file__).resolve().parent / "_out" / "quality"
@@ -222,6 +235,13 @@ class Ours:
             self.model_ = pipelines.make_knn_detector()
         elif self.name == "pca_detector":
             self.model_ = pipelines.make_pca_detector()
+        elif self.name in VARIANTS:
+            keywords, member_params = VARIANTS[self.name]
+            self.model_ = pipelines.make_ensemble_detector(**keywords)
+            for member, _ in self.model_.named_steps["ensemble"].estimators:
+                self.model_.set_params(
+                    **{f"ensemble__{member}__{k}": v for k, v in member_params.items()}
+                )
         else:
             params = {"max_epochs": 1, "module__hidden_size": 8} if self.quick else None
             self.model_ = pipelines.make_fft_cnngru_detector(
@@ -252,7 +272,7 @@ class Ours:
 
 
 def make_method(name, quick):
-    return Ours(name, quick) if name in OURS else WindowPeer(name)
+    return Ours(name, quick) if name in OURS or name in VARIANTS else WindowPeer(name)
 
 
 # ---------------------------------------------------------------------------- running

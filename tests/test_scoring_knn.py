@@ -75,16 +75,48 @@ def test_training_series_ignores_overlapping_windows():
     assert np.median(want) > 2 * np.median(naive)
 
 
+def _oracle_kernel(squared, k, positions, train_positions, reach):
+    """Plain Python: skip kept windows within ``reach`` of a training window, or only the
+    window itself when that would skip them all; the k smallest of the rest."""
+    columns = []
+    for row, position in zip(squared, positions):
+        distance = np.abs(position - train_positions)
+        skip = 0 if position < 0 else reach if (distance >= reach).any() else 1
+        usable = np.flatnonzero(distance >= skip)
+        order = usable[np.argsort(np.maximum(row[usable], 0.0), kind="stable")][:k]
+        columns.append(np.pad(order, (0, k - len(order)), constant_values=-1))
+    return np.array(columns)
+
+
+@pytest.mark.parametrize("reach", [1, 3, 10])
+def test_kernel_matches_a_plain_python_oracle_with_its_exclusion_rule(reach):
+    from ecoai_sklearn.scoring._knn_kernel import mean_nearest, nearest
+
+    rng = np.random.default_rng(reach)
+    train_positions = np.arange(10, 16, dtype=np.int64)
+    # new data, training windows near and far from the kept ones, one overlapping all
+    positions = np.array([-1, 10, 12, 15, 30, 13, -1], dtype=np.int64)
+    squared = rng.random((len(positions), len(train_positions)))
+    squared[0, 2] = -1e-12  # rounding below zero reads as 0
+    for k in (1, 3, 6):
+        want = _oracle_kernel(squared, k, positions, train_positions, reach)
+        got = nearest(squared, k, positions, train_positions, reach)
+        assert_array_equal(got, want)
+        chosen = np.maximum(np.take_along_axis(squared, np.maximum(want, 0), axis=1), 0.0)
+        picked = np.where(want >= 0, chosen, np.nan)
+        errors = np.nanmean(np.sqrt(picked / 4.0), axis=1)
+        assert_allclose(mean_nearest(squared, k, 4.0, positions, train_positions, reach), errors)
+
+
 def test_a_training_series_shorter_than_two_windows_still_gets_finite_errors():
-    # windows 1 .. 39 overlap every kept window: with nothing left to compare them
-    # with, they are compared with all kept windows (self-match included)
+    # windows 1 .. 39 overlap every kept window: they are compared with every kept window
+    # but themselves (rather than with none, which gave infinite errors and NaN rows)
     W = _windows(_series(80), 40)
     got = KNNWindowScorer(2, n_segments=None, aggregation="causal").fit(W).transform(W)
     assert np.all(np.isfinite(got[39:]))
     real = np.arange(39, 80)
-    want = _oracle_window_errors(W[real], W[real], 2)
-    # (the self-match distance is 0 up to rounding of the expanded square)
-    assert_allclose(got[40:79, 0], want[1:40], rtol=1e-9, atol=1e-7)
+    want = _oracle_window_errors(W[real], W[real], 2, exclude=np.eye(41, dtype=bool))
+    assert_allclose(got[40:79, 0], want[1:40], rtol=1e-9)
     covering = KNNWindowScorer(2, n_segments=None).fit(W).transform(W)
     assert np.all(np.isfinite(covering))
 

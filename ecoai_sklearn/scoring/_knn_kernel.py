@@ -9,6 +9,27 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
+def _exclusion_reach(position, train_positions, reach):
+    """Kept windows closer than this many positions to a query window are skipped.
+
+    ``reach`` for a window of the training series (``position >= 0``) that has a kept
+    window at least ``reach`` away; 1 (itself only) when every kept window overlaps it,
+    as on a short training series, so that it still has neighbours; 0 (none skipped) for
+    new data, or when it is the only kept window.
+    """
+    if position < 0:
+        return 0
+    others = False
+    for p in train_positions:
+        distance = abs(position - p)
+        if distance >= reach:
+            return reach
+        if distance >= 1:
+            others = True
+    return 1 if others else 0
+
+
+@njit(cache=True, nogil=True)
 def mean_nearest(squared, k, size, positions, train_positions, reach):
     """Mean of ``sqrt(d / size)`` over the ``k`` smallest ``d`` of each row of ``squared``.
 
@@ -28,7 +49,8 @@ def mean_nearest(squared, k, size, positions, train_positions, reach):
     reach : int
         A kept window less than ``reach`` positions from a query window of the training
         series overlaps it and is skipped, unless every kept window does (a short
-        training series): that query window is then compared with all of them.
+        training series): then only the query window itself is skipped
+        (:func:`_exclusion_reach`).
 
     Returns
     -------
@@ -39,19 +61,11 @@ def mean_nearest(squared, k, size, positions, train_positions, reach):
     best = np.empty(k)
     for i in range(b):
         count = 0
-        exclude = positions[i] >= 0
-        j = 0
-        while j < m:
-            if exclude and abs(positions[i] - train_positions[j]) < reach:
-                j += 1
-                if j == m and count == 0:
-                    # every kept window overlaps this one: compare with all of them
-                    # rather than return no error at all
-                    exclude = False
-                    j = 0
+        skip = _exclusion_reach(positions[i], train_positions, reach)
+        for j in range(m):
+            if abs(positions[i] - train_positions[j]) < skip:
                 continue
             d = squared[i, j]
-            j += 1
             if d < 0.0:
                 d = 0.0
             if count < k:
@@ -71,7 +85,7 @@ def mean_nearest(squared, k, size, positions, train_positions, reach):
         total = 0.0
         for r in range(count):
             total += np.sqrt(best[r] / size)
-        out[i] = total / count
+        out[i] = total / count if count > 0 else np.inf
     return out
 
 
@@ -91,18 +105,11 @@ def nearest(squared, k, positions, train_positions, reach):
     best = np.empty(k)
     for i in range(b):
         count = 0
-        exclude = positions[i] >= 0
-        j = 0
-        while j < m:
-            if exclude and abs(positions[i] - train_positions[j]) < reach:
-                j += 1
-                if j == m and count == 0:
-                    exclude = False
-                    j = 0
+        skip = _exclusion_reach(positions[i], train_positions, reach)
+        for j in range(m):
+            if abs(positions[i] - train_positions[j]) < skip:
                 continue
             d = squared[i, j]
-            col = j
-            j += 1
             if d < 0.0:
                 d = 0.0
             if count < k:
@@ -117,5 +124,5 @@ def nearest(squared, k, positions, train_positions, reach):
                 index[i, slot] = index[i, slot - 1]
                 slot -= 1
             best[slot] = d
-            index[i, slot] = col
+            index[i, slot] = j
     return index
