@@ -106,14 +106,20 @@ def group_of(name):
     return f"{group} {name.rsplit('[', 1)[1][:-1]}" if name.endswith("ch]") else group
 
 
-def load_series(groups):
-    """``[(name, X (n, c), y (n,))]`` of every judged series of the groups."""
+def load_series(groups, *, clean=False):
+    """``[(name, X (n, c), y (n,))]`` of every judged series of the groups.
+
+    ``clean=True``: the series left out instead, those whose second half holds no
+    anomaly (where every alarm is a false one).
+    """
     import pandas as pd
 
     series = []
     for group in groups:
         if group == "generated":
-            series += [(n, X, y) for n, X, y in generated_series() if y[len(y) // 2 :].any()]
+            series += [
+                (n, X, y) for n, X, y in generated_series() if y[len(y) // 2 :].any() != clean
+            ]
             continue
         path = shared_csv(GROUPS[group])
         if path is None:
@@ -126,7 +132,7 @@ def load_series(groups):
             y = rows["label"].to_numpy(dtype=np.int64)
             name = f"{sid} [{len(values)} ch]" if group == "skab_multi" else sid
             half = y[len(y) // 2 :]
-            if half.any() and not half.all():
+            if (not half.any()) if clean else (half.any() and not half.all()):
                 series.append((name, X, y))
     return series
 

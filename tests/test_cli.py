@@ -1067,6 +1067,17 @@ def test_demo_says_why_when_nothing_is_flagged(monkeypatch, capsys, detector):
     flagged_nothing = "detected           0 rows" in out
     assert flagged_nothing == (detector == "never")
     assert ("no row crossed the detector's cut" in out) == flagged_nothing
+    assert "--set" not in out  # neither has a contamination to suggest
+
+
+@pytest.mark.parametrize("share, hint", [(0.125, True), (0.0, False), (0.6, False)])
+def test_demo_note_suggests_the_training_share_as_contamination(share, hint):
+    from ecoai_sklearn.cli._demo import _nothing_flagged
+    from ecoai_sklearn.pipelines import make_default_detector
+
+    text = "\n".join(_nothing_flagged(make_default_detector(), share))
+    assert ("--set ensemble__contamination=0.125" in text) == hint
+    assert ("--set" in text) == hint  # a share outside (0, 0.5] is not a valid setting
 
 
 def test_demo_without_matplotlib(monkeypatch, tmp_path, capsys):

@@ -103,7 +103,7 @@ def _run(args, *, progress, threads):
     lines += _found(events, labels, y_test, split, X.index)
     lines += ["", format_evaluation(result), ""]
     if not labels.any():
-        lines += _nothing_flagged(args.detector, float(y.iloc[:split].mean()))
+        lines += _nothing_flagged(detector, float(y.iloc[:split].mean()))
     total = time.perf_counter() - start
     lines.append(f"time     fit {fit_time:.1f} s, scoring {score_time:.1f} s, total {total:.1f} s")
     if not args.no_plot:
@@ -130,15 +130,17 @@ def _header(args, X, events, n_days, train_days, split, changes):
 
 def _nothing_flagged(detector, training_share):
     """Why a demo run can flag no row, and what to change: said plainly, not hidden."""
-    step = "ensemble" if detector == "default" else "<step>"
-    return [
+    lines = [
         "note     no row crossed the detector's cut, which it sets on its training days",
         "         (the ROC AUC and average precision above say how the scores rank the",
         "         anomalies without any cut). Anomalies in the training days widen the",
-        "         spread the cut is set from; to flag the share of rows labelled in the",
-        f"         training days instead: --set {step}__contamination={training_share:.3g}",
-        "",
+        "         spread the cut is set from.",
     ]
+    keys = [key for key in detector.get_params() if key.endswith("__contamination")]
+    if keys and 0 < training_share <= 0.5:
+        lines[-1] = lines[-1][:-1] + "; to flag the share of rows labelled in the"
+        lines.append(f"         training days instead: --set {keys[0]}={training_share:.3g}")
+    return [*lines, ""]
 
 
 def _found(events, labels, y_test, split, index):

@@ -42,8 +42,8 @@ def make_multiscale_detector(random_state=None):
 DETECTORS = {
     "default": (
         make_default_detector,
-        "window kNN and window PCA at the dominant FFT period and at 64 samples, "
-        "normalised and combined; no training loop (the default)",
+        "window nearest-neighbour scorers at the dominant FFT period and at 64 "
+        "samples, normalised and combined; no training loop (the default)",
     ),
     "fft-cnngru": (
         make_fft_cnngru_detector,
