@@ -345,10 +345,11 @@ def make_default_detector(random_state=None, *, contamination=DEFAULT_CONTAMINAT
     each a :class:`~ecoai_sklearn.scoring.KNNWindowScorer` on the windows of the series'
     period and of 64 samples, each normalised on the training rows, combined by their
     maximum. It beats PCA, kNN distance, LOF, IsolationForest and PyOD's AutoEncoder on
-    lagged windows (TSB-AD's "Sub-" baselines) on the development benchmark (every labelled series of LEAD, KPI, NAB
-    and SKAB) and on generated industrial load; window-PCA members raise its mean on the
-    former but fail on the latter, so it has none (``benchmarks/RESULTS.md``, section
-    "Default detector"). It never fails for want of a period and needs no training loop.
+    lagged windows (TSB-AD's "Sub-" baselines) on the development benchmark (every
+    labelled series of LEAD, KPI, NAB and SKAB) and on generated industrial load;
+    window-PCA members raise its mean on the former but fail on the latter, so it has
+    none (``benchmarks/RESULTS.md``, section "Default detector"). It never fails for
+    want of a period and needs no training loop.
 
     Parameters
     ----------
