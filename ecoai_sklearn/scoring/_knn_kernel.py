@@ -56,35 +56,17 @@ def mean_nearest(squared, k, size, positions, train_positions, reach):
     -------
     errors : ndarray of shape (b,), float64
     """
-    b, m = squared.shape
-    out = np.empty(b)
-    best = np.empty(k)
-    for i in range(b):
-        count = 0
-        skip = _exclusion_reach(positions[i], train_positions, reach)
-        for j in range(m):
-            if abs(positions[i] - train_positions[j]) < skip:
-                continue
-            d = squared[i, j]
-            if d < 0.0:
-                d = 0.0
-            if count < k:
-                # insert into the sorted prefix best[:count]
-                slot = count
-                while slot > 0 and best[slot - 1] > d:
-                    best[slot] = best[slot - 1]
-                    slot -= 1
-                best[slot] = d
-                count += 1
-            elif d < best[k - 1]:
-                slot = k - 1
-                while slot > 0 and best[slot - 1] > d:
-                    best[slot] = best[slot - 1]
-                    slot -= 1
-                best[slot] = d
+    index = nearest(squared, k, positions, train_positions, reach)
+    out = np.empty(squared.shape[0])
+    for i in range(squared.shape[0]):
         total = 0.0
-        for r in range(count):
-            total += np.sqrt(best[r] / size)
+        count = 0
+        for r in range(k):
+            j = index[i, r]
+            if j < 0:
+                break
+            total += np.sqrt(max(squared[i, j], 0.0) / size)
+            count += 1
         out[i] = total / count if count > 0 else np.inf
     return out
 
