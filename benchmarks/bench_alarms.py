@@ -45,29 +45,30 @@ except ImportError:  # run as a file: python benchmarks/bench_alarms.py
     from _common import environment, markdown_table
     from bench_quality import GROUPS, load_series
 
-AUTO_CUT = 4.0
-ROBUST = 1.4826
+def robust_cut(scores, k):
+    """``k`` robust standard deviations (1.4826 x MAD) above the median of ``scores``."""
+    median = np.median(scores)
+    return median + k * 1.4826 * np.median(np.abs(scores - median))
 
 
 def cuts(train_scores):
     """Every compared cut, from the training rows' anomaly scores (higher = more anomalous)."""
+    from ecoai_sklearn.pipelines._ensemble import AUTO_CUT, _offset
+
     a = np.asarray(train_scores, dtype=np.float64)
     median = np.median(a)
-    spread = ROBUST * np.median(np.abs(a - median))
-    left_spread = ROBUST * np.median(median - a[a <= median])
-    clipped = median + AUTO_CUT * spread
+    below = a[a <= median]
+    clipped = robust_cut(a, AUTO_CUT)
     for _ in range(50):  # sigma clipping: the same rule on the rows below the last cut
-        kept = a[a <= clipped]
-        centre = np.median(kept)
-        cut = centre + AUTO_CUT * ROBUST * np.median(np.abs(kept - centre))
+        cut = robust_cut(a[a <= clipped], AUTO_CUT)
         if np.isclose(cut, clipped):
             break
         clipped = cut
     return {
-        "mad3": median + 3 * spread,
-        "auto": median + AUTO_CUT * spread,
-        "mad5": median + 5 * spread,
-        "left_mad4": median + AUTO_CUT * left_spread,
+        "mad3": robust_cut(a, 3),
+        "auto": -_offset(-a, "auto"),  # the detector's own rule (score_samples = -a)
+        "mad5": robust_cut(a, 5),
+        "left_mad4": median + AUTO_CUT * 1.4826 * np.median(median - below),
         "clipped4": clipped,
         "q0.99": float(np.quantile(a, 0.99)),
     }

@@ -134,12 +134,15 @@ def _nothing_flagged(detector, training_share):
         "note     no row crossed the detector's cut, which it sets on its training days",
         "         (the ROC AUC and average precision above say how the scores rank the",
         "         anomalies without any cut). Anomalies in the training days widen the",
-        "         spread the cut is set from.",
     ]
     keys = [key for key in detector.get_params() if key.endswith("__contamination")]
     if keys and 0 < training_share <= 0.5:
-        lines[-1] = lines[-1][:-1] + "; to flag the share of rows labelled in the"
-        lines.append(f"         training days instead: --set {keys[0]}={training_share:.3g}")
+        lines += [
+            "         spread the cut is set from; to flag the share of rows labelled in the",
+            f"         training days instead: --set {keys[0]}={training_share:.3g}",
+        ]
+    else:
+        lines.append("         spread the cut is set from.")
     return [*lines, ""]
 
 

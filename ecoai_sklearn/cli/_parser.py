@@ -199,18 +199,7 @@ def _add_column_options(parser, *, labels, fit=False):
     )
     group.add_argument("--end", metavar="TIME", help="use only rows before TIME")
     group = parser.add_argument_group("format of the data file")
-    group.add_argument(
-        "--delimiter",
-        type=_delimiter,
-        metavar="CHAR",
-        help="field separator (default: ',', ';' or tab, whichever the header line uses)",
-    )
-    group.add_argument(
-        "--decimal",
-        choices=[".", ","],
-        default=".",
-        help="decimal separator of the numbers (default: '.'; ',' for 2,5)",
-    )
+    _add_number_format_options(group)
     group.add_argument(
         "--on-duplicate",
         choices=["mean", "first", "last", "raise"],
@@ -225,6 +214,22 @@ def _add_column_options(parser, *, labels, fit=False):
         default="raise",
         help="timestamps between the points of the time grid: an error, or moved to the "
         "nearest point (default: raise)",
+    )
+
+
+def _add_number_format_options(group):
+    """``--delimiter`` and ``--decimal``: how the fields and numbers of a file are written."""
+    group.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help="field separator (default: ',', ';' or tab, whichever the header line uses)",
+    )
+    group.add_argument(
+        "--decimal",
+        choices=[".", ","],
+        default=".",
+        help="decimal separator of the numbers (default: '.'; ',' for 2,5)",
     )
 
 
@@ -563,16 +568,5 @@ def _add_stream_parser(commands):
         metavar="NAME",
         help="a column to ignore, such as labels (default: 'label' if present)",
     )
-    group.add_argument(
-        "--delimiter",
-        type=_delimiter,
-        metavar="CHAR",
-        help="field separator (default: ',', ';' or tab, whichever the header line uses)",
-    )
-    group.add_argument(
-        "--decimal",
-        choices=[".", ","],
-        default=".",
-        help="decimal separator of the numbers (default: '.')",
-    )
+    _add_number_format_options(group)
     _add_run_options(stream, training=False)
