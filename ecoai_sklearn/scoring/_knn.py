@@ -7,7 +7,7 @@ import numpy as np
 
 from ..utils import Interval, StrOptions, _fit_context, shares
 from ._base import BASE_CONSTRAINTS, _WindowScorer
-from ._knn_kernel import mean_nearest, nearest
+from ._knn_kernel import mean_of, nearest
 
 
 class KNNWindowScorer(_WindowScorer):
@@ -236,12 +236,10 @@ class KNNWindowScorer(_WindowScorer):
             q, t = query[:, group], train[:, group]
             # |q - t|^2 = |q|^2 + |t|^2 - 2 q.t, one BLAS product per batch
             squared = (q * q).sum(axis=1)[:, np.newaxis] + (t * t).sum(axis=1) - 2.0 * (q @ t.T)
-            errors[:, k] = mean_nearest(
-                squared, self.n_neighbors, size, positions, self.train_positions_, reach
-            )
+            index = nearest(squared, self.n_neighbors, positions, self.train_positions_, reach)
+            errors[:, k] = mean_of(squared, index, size)
         if not parts:
             return errors
-        index = nearest(squared, self.n_neighbors, positions, self.train_positions_, reach)
         return np.hstack([errors, errors * self._neighbour_shares(query, train, index, c)])
 
     def _neighbour_shares(self, query, train, index, c):

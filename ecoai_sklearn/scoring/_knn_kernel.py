@@ -56,12 +56,18 @@ def mean_nearest(squared, k, size, positions, train_positions, reach):
     -------
     errors : ndarray of shape (b,), float64
     """
-    index = nearest(squared, k, positions, train_positions, reach)
+    return mean_of(squared, nearest(squared, k, positions, train_positions, reach), size)
+
+
+@njit(cache=True, nogil=True)
+def mean_of(squared, index, size):
+    """Mean of ``sqrt(d / size)`` over the columns ``index`` of each row (-1: none), as
+    :func:`nearest` picks them: the errors of :func:`mean_nearest` from its neighbours."""
     out = np.empty(squared.shape[0])
     for i in range(squared.shape[0]):
         total = 0.0
         count = 0
-        for r in range(k):
+        for r in range(index.shape[1]):
             j = index[i, r]
             if j < 0:
                 break
